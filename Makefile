@@ -1,0 +1,183 @@
+# kuberef: build, test and install.
+#
+#   make example   build everything and run the C example of a container's lifecycle
+#   make test      run every test (what .ci/run runs)
+#   make header    regenerate the committed include/kuberef.h from the Rust source
+#   make install   install header, libraries and kuberef.pc (PREFIX, DESTDIR, LIBDIR)
+#
+# Other parts of the project add their own targets in mk/*.mk and append
+# their test targets to TESTS.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+CC ?= cc
+CXX ?= c++
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+ABI := 1
+# What a static link of libkuberef.a needs besides it (rustc --print native-static-libs).
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+B := build
+BLIB := $(B)/lib
+REL := target/release
+SO := libkuberef.so
+SO_REAL := $(SO).$(VERSION)
+SO_ABI := $(SO).$(ABI)
+
+CSTD := -std=c99
+CWARN := -Wall -Wextra -Werror -pedantic
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_CFLAGS := $(CSTD) $(CWARN) -g -O1 -Iinclude -Ic-tests
+DYN_LINK := -L$(BLIB) -Wl,-rpath,$(abspath $(BLIB)) -lkuberef -lpthread
+STATIC_LINK := $(BLIB)/libkuberef.a $(STATIC_LIBS)
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
+
+C_TESTS := test_api test_threads
+C_BINS := $(foreach t,$(C_TESTS),$(B)/c-tests/$(t) $(B)/c-tests/$(t).asan $(B)/c-tests/$(t).static) \
+          $(B)/c-tests/test_cpp $(B)/examples/lifecycle
+
+TESTS := rust-test c-test c-asan c-valgrind abi-check install-check
+
+.PHONY: all lib example test header install uninstall clean cargo-release deps \
+        rust-test c-test c-asan c-valgrind abi-check install-check
+
+all: lib $(C_BINS)
+
+# Installs missing tools (a no-op on a machine that has them).
+deps:
+	@bash scripts/deps.sh
+
+-include $(sort $(wildcard mk/*.mk))
+
+# --- the library -----------------------------------------------------------
+
+cargo-release: deps
+	$(CARGO) build --release --lib
+
+$(REL)/$(SO) $(REL)/libkuberef.a: cargo-release ;
+
+$(BLIB)/$(SO_REAL): $(REL)/$(SO)
+	@mkdir -p $(BLIB)
+	cp -p $< $@
+	ln -sf $(SO_REAL) $(BLIB)/$(SO_ABI)
+	ln -sf $(SO_ABI) $(BLIB)/$(SO)
+
+$(BLIB)/libkuberef.a: $(REL)/libkuberef.a
+	@mkdir -p $(BLIB)
+	cp -p $< $@
+
+# An in-tree kuberef.pc (for the Go binding and tests): points at include/ and build/lib.
+$(BLIB)/pkgconfig/kuberef.pc: kuberef.pc.in Cargo.toml
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(abspath .)|; s|@LIBDIR@|$(abspath $(BLIB))|; s|@INCLUDEDIR@|$(abspath include)|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' $< > $@
+
+lib: $(BLIB)/$(SO_REAL) $(BLIB)/libkuberef.a $(BLIB)/pkgconfig/kuberef.pc
+
+header:
+	KUBEREF_WRITE_HEADER=1 $(CARGO) build --lib
+	@echo "include/kuberef.h regenerated"
+
+# --- C programs ------------------------------------------------------------
+
+$(B)/c-tests/%: c-tests/%.c c-tests/check.h include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(DYN_LINK)
+
+$(B)/c-tests/%.asan: c-tests/%.c c-tests/check.h include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SAN) -o $@ $< $(DYN_LINK)
+
+$(B)/c-tests/%.static: c-tests/%.c c-tests/check.h include/kuberef.h $(BLIB)/libkuberef.a
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(STATIC_LINK)
+
+$(B)/c-tests/test_cpp: c-tests/test_cpp.cpp include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++11 $(CWARN) -g -Iinclude -o $@ $< $(DYN_LINK)
+
+$(B)/examples/%: examples/%.c include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(CWARN) -O2 -Iinclude -o $@ $< $(DYN_LINK)
+
+example: all
+	./$(B)/examples/lifecycle
+
+# --- tests -----------------------------------------------------------------
+
+test: $(TESTS)
+	@echo "make test: all test targets passed ($(TESTS))"
+
+rust-test: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test
+
+c-test: all
+	@for t in $(C_TESTS); do ./$(B)/c-tests/$$t && ./$(B)/c-tests/$$t.static || exit 1; done
+	./$(B)/c-tests/test_cpp
+	./$(B)/examples/lifecycle > /dev/null
+
+c-asan: all
+	@for t in $(C_TESTS); do \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ./$(B)/c-tests/$$t.asan || exit 1; done
+
+c-valgrind: all
+	@for t in $(C_TESTS); do $(VALGRIND) ./$(B)/c-tests/$$t || exit 1; done
+	$(VALGRIND) ./$(B)/examples/lifecycle > /dev/null
+
+# The shared library exports only kuberef_* and carries SONAME libkuberef.so.1;
+# the header compiles alone as C99, C11 and C++11.
+abi-check: lib
+	@bad=$$(nm -D --defined-only $(BLIB)/$(SO_REAL) | awk '{print $$3}' | grep -v '^kuberef_' || true); \
+	  if [ -n "$$bad" ]; then echo "non-kuberef exports: $$bad"; exit 1; fi
+	@nm -D --defined-only $(BLIB)/$(SO_REAL) | awk '{print $$3}' | sed 's/^/exported: /'
+	@readelf -d $(BLIB)/$(SO_REAL) | grep -q 'Library soname: \[$(SO_ABI)\]' || { echo "SONAME is not $(SO_ABI)"; exit 1; }
+	@echo '#include "kuberef.h"' > $(B)/header_only.c
+	$(CC) -std=c99 $(CWARN) -Iinclude -fsyntax-only $(B)/header_only.c
+	$(CC) -std=c11 $(CWARN) -Iinclude -fsyntax-only $(B)/header_only.c
+	$(CXX) -std=c++11 $(CWARN) -Iinclude -fsyntax-only -x c++ $(B)/header_only.c
+	@echo "abi-check: 6 passed, 0 failed"
+
+# Installs into a scratch DESTDIR, then builds and runs the example against
+# the installed copy through pkg-config, dynamically and statically.
+install-check: lib
+	rm -rf $(B)/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(B)/stage) PREFIX=/usr
+	test -L $(B)/stage/usr/lib/$(SO) && test -L $(B)/stage/usr/lib/$(SO_ABI) && test -f $(B)/stage/usr/lib/$(SO_REAL)
+	export PKG_CONFIG_SYSROOT_DIR=$(abspath $(B)/stage) PKG_CONFIG_PATH=$(abspath $(B)/stage)/usr/lib/pkgconfig; \
+	  $(CC) $(CSTD) $(CWARN) -o $(B)/stage/lifecycle examples/lifecycle.c $$(pkg-config --cflags --libs kuberef) && \
+	  $(CC) $(CSTD) $(CWARN) -static-libgcc -o $(B)/stage/lifecycle-static examples/lifecycle.c \
+	    $$(pkg-config --cflags kuberef) $(abspath $(B)/stage)/usr/lib/libkuberef.a $$(pkg-config --libs-only-l --static kuberef | sed 's/-lkuberef//')
+	LD_LIBRARY_PATH=$(abspath $(B)/stage)/usr/lib ./$(B)/stage/lifecycle > /dev/null
+	./$(B)/stage/lifecycle-static > /dev/null
+	! ldd $(B)/stage/lifecycle-static | grep -q kuberef
+	@echo "install-check: 2 passed, 0 failed"
+
+# --- install -----------------------------------------------------------------
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 include/kuberef.h $(DESTDIR)$(INCLUDEDIR)/kuberef.h
+	install -m 0755 $(BLIB)/$(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_REAL)
+	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_ABI)
+	ln -sf $(SO_ABI) $(DESTDIR)$(LIBDIR)/$(SO)
+	install -m 0644 $(BLIB)/libkuberef.a $(DESTDIR)$(LIBDIR)/libkuberef.a
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' kuberef.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/kuberef.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/kuberef.h $(DESTDIR)$(PKGCONFIGDIR)/kuberef.pc \
+	      $(DESTDIR)$(LIBDIR)/$(SO) $(DESTDIR)$(LIBDIR)/$(SO_ABI) $(DESTDIR)$(LIBDIR)/$(SO_REAL) \
+	      $(DESTDIR)$(LIBDIR)/libkuberef.a
+
+clean:
+	rm -rf $(B)
+	$(CARGO) clean

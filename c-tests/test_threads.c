@@ -1,0 +1,101 @@
+/* Many threads on one manager: shared keys overwritten and cleared while
+ * others read them (every read must be one whole reference, never a mix of
+ * two), private keys checked exactly, and managers created and freed
+ * concurrently. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+#define THREADS 4
+#define ITERS 20000
+#define SHARED_KEYS 8
+
+static kuberef_manager *shared;
+static pthread_mutex_t report = PTHREAD_MUTEX_INITIALIZER;
+
+/* A reference whose every field encodes the same number n. */
+static void fill(kuberef_object_reference *r, char fields[7][32], unsigned long n) {
+  kuberef_str *f = (kuberef_str *)r;
+  int i;
+  for (i = 0; i < 7; i++) {
+    f[i].len = (size_t)sprintf(fields[i], "%d-%lu", i, n);
+    f[i].ptr = fields[i];
+  }
+}
+
+/* Whether every field of r encodes the same number. */
+static int whole(const kuberef_object_reference *r) {
+  const kuberef_str *f = (const kuberef_str *)r;
+  char want[32];
+  unsigned long n;
+  int i;
+  if (sscanf(f[0].ptr, "0-%lu", &n) != 1) return 0;
+  for (i = 0; i < 7; i++) {
+    size_t len = (size_t)sprintf(want, "%d-%lu", i, n);
+    if (f[i].len != len || memcmp(f[i].ptr, want, len) != 0 || f[i].ptr[len] != '\0') return 0;
+  }
+  return 1;
+}
+
+static void *worker(void *arg) {
+  unsigned long t = (unsigned long)(size_t)arg, i, bad = 0, hits = 0, seed = t * 2654435761u + 1;
+  char fields[7][32], key[32], buf[512];
+  kuberef_object_reference r, out;
+  kuberef_container_id id;
+  id.type = S("containerd");
+  for (i = 0; i < ITERS; i++) {
+    unsigned long op;
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    op = (seed >> 33) % 10;
+    id.id.len = (size_t)sprintf(key, "shared-%lu", (seed >> 40) % SHARED_KEYS);
+    id.id.ptr = key;
+    if (op < 3) {
+      fill(&r, fields, t * ITERS + i);
+      if (kuberef_set_ref(shared, &id, &r) != KUBEREF_OK) bad++;
+    } else if (op < 4) {
+      kuberef_status s = kuberef_clear_ref(shared, &id);
+      if (s != KUBEREF_OK && s != KUBEREF_NOT_FOUND) bad++;
+    } else {
+      kuberef_status s = kuberef_get_ref(shared, &id, &out, buf, sizeof buf, NULL);
+      if (s == KUBEREF_OK) {
+        hits++;
+        if (!whole(&out)) bad++;
+      } else if (s != KUBEREF_NOT_FOUND) {
+        bad++;
+      }
+    }
+    /* A private key: exact read-your-writes. */
+    id.id.len = (size_t)sprintf(key, "private-%lu-%lu", t, i % 64);
+    fill(&r, fields, i);
+    if (kuberef_set_ref(shared, &id, &r) != KUBEREF_OK) bad++;
+    if (kuberef_get_ref(shared, &id, &out, buf, sizeof buf, NULL) != KUBEREF_OK || !whole(&out) ||
+        strcmp(out.kind.ptr, fields[0]) != 0)
+      bad++;
+    if (i % 97 == 0) {
+      kuberef_manager *m = kuberef_manager_new();
+      if (m == NULL || kuberef_set_ref(m, &id, &r) != KUBEREF_OK || kuberef_len(m) != 1) bad++;
+      kuberef_manager_free(m);
+    }
+  }
+  pthread_mutex_lock(&report);
+  CHECK(bad == 0);
+  CHECK(hits > 0);
+  pthread_mutex_unlock(&report);
+  return NULL;
+}
+
+int main(void) {
+  pthread_t th[THREADS];
+  unsigned long t;
+  shared = kuberef_manager_new();
+  for (t = 0; t < THREADS; t++) CHECK(pthread_create(&th[t], NULL, worker, (void *)(size_t)t) == 0);
+  for (t = 0; t < THREADS; t++) CHECK(pthread_join(th[t], NULL) == 0);
+  /* THREADS x 64 private keys, plus whatever shared keys are left. */
+  CHECK(kuberef_len(shared) >= THREADS * 64 && kuberef_len(shared) <= THREADS * 64 + SHARED_KEYS);
+  kuberef_manager_free(shared);
+  return check_finish("test_threads");
+}

@@ -1,0 +1,163 @@
+//! The checks every export goes through: the panic boundary and the
+//! conversion of C views into Rust slices.
+
+use std::os::raw::c_char;
+
+use super::types::*;
+use crate::manager::MAX_STR_LEN;
+
+/// Runs an export's body inside `catch_unwind`, so that no panic unwinds into
+/// C or Go. Every export's body is wrapped in it; the first argument is the
+/// export's own name (the panic-injection tests and the export audit key on it).
+///
+/// * `ffi_boundary!(status "name", { ... })`: the body evaluates to
+///   `Result<(), kuberef_status>`; the export returns `KUBEREF_OK`, the error,
+///   or `KUBEREF_PANIC`.
+/// * `ffi_boundary!("name", default, { ... })`: the body evaluates to the
+///   export's return value; a panic returns `default`.
+macro_rules! ffi_boundary {
+    (status $name:literal, $body:block) => {
+        ffi_boundary!($name, $crate::ffi::types::KUBEREF_PANIC, {
+            let r: ::std::result::Result<(), $crate::ffi::types::kuberef_status> = (|| $body)();
+            match r {
+                Ok(()) => $crate::ffi::types::KUBEREF_OK,
+                Err(s) => s,
+            }
+        })
+    };
+    ($name:literal, $default:expr, $body:block) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+            $crate::ffi::boundary::injection_point($name);
+            $body
+        })) {
+            Ok(v) => v,
+            Err(_) => $default,
+        }
+    };
+}
+pub(crate) use ffi_boundary;
+
+/// Test builds (`--features panic-injection`) panic here when the export
+/// named `name` has been chosen with [`inject_panic`]; release builds compile
+/// this to nothing.
+#[inline(always)]
+pub fn injection_point(name: &'static str) {
+    #[cfg(feature = "panic-injection")]
+    injection::check(name);
+    #[cfg(not(feature = "panic-injection"))]
+    let _ = name;
+}
+
+#[cfg(feature = "panic-injection")]
+mod injection {
+    use std::sync::Mutex;
+
+    pub(super) static TARGET: Mutex<Option<String>> = Mutex::new(None);
+
+    pub(super) fn check(name: &'static str) {
+        let hit = TARGET
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_deref()
+            == Some(name);
+        if hit {
+            panic!("kuberef: injected panic in {name}");
+        }
+    }
+}
+
+/// Chooses the export that panics on its next calls (`None`: none does).
+/// Only in builds with the `panic-injection` feature.
+#[cfg(feature = "panic-injection")]
+pub fn inject_panic(name: Option<&str>) {
+    *injection::TARGET
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = name.map(str::to_owned);
+}
+
+// The conversions below are `unsafe`: they trust the C caller's contract
+// that a non-NULL pointer (or view) points to valid memory for the call.
+
+/// A required pointer argument: `KUBEREF_NULL_ARGUMENT` when NULL.
+pub(crate) unsafe fn non_null<'a, T>(p: *const T) -> Result<&'a T, kuberef_status> {
+    // SAFETY: the caller guarantees a non-NULL pointer points to a valid T
+    // for the duration of the call (the documented contract).
+    unsafe { p.as_ref() }.ok_or(KUBEREF_NULL_ARGUMENT)
+}
+
+/// A required output pointer: `KUBEREF_NULL_ARGUMENT` when NULL.
+pub(crate) unsafe fn non_null_mut<'a, T>(p: *mut T) -> Result<&'a mut T, kuberef_status> {
+    // SAFETY: as for `non_null`.
+    unsafe { p.as_mut() }.ok_or(KUBEREF_NULL_ARGUMENT)
+}
+
+/// A string view as a slice: `KUBEREF_INVALID_ARGUMENT` for `ptr == NULL`
+/// with `len > 0` and for `len > KUBEREF_MAX_STR_LEN`.
+pub(crate) unsafe fn str_view<'a>(s: kuberef_str) -> Result<&'a [u8], kuberef_status> {
+    if s.len == 0 {
+        return Ok(&[]);
+    }
+    if s.ptr.is_null() || s.len > MAX_STR_LEN {
+        return Err(KUBEREF_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, and the caller guarantees `len` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) })
+}
+
+/// An array argument as a slice: `KUBEREF_INVALID_ARGUMENT` for a NULL
+/// pointer with a non-zero length, or a length no array can have.
+pub(crate) unsafe fn array_view<'a, T>(p: *const T, len: usize) -> Result<&'a [T], kuberef_status> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() || len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(KUBEREF_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, and the caller guarantees `len` readable elements.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// An output buffer: `buf` may be NULL only when `buf_len` is 0.
+pub(crate) unsafe fn out_buf<'a>(
+    buf: *mut c_char,
+    buf_len: usize,
+) -> Result<&'a mut [u8], kuberef_status> {
+    if buf_len == 0 {
+        return Ok(&mut []);
+    }
+    if buf.is_null() || buf_len > isize::MAX as usize {
+        return Err(KUBEREF_INVALID_ARGUMENT);
+    }
+    // SAFETY: non-NULL, and the caller guarantees `buf_len` writable bytes.
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len) })
+}
+
+/// A container ID argument, checked.
+pub(crate) unsafe fn container_id<'a>(
+    id: *const kuberef_container_id,
+) -> Result<crate::container_id::ContainerIdRef<'a>, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let id = non_null(id)?;
+        Ok(crate::container_id::ContainerIdRef {
+            typ: str_view(id.r#type)?,
+            id: str_view(id.id)?,
+        })
+    }
+}
+
+/// A view of bytes inside a caller's buffer.
+pub(crate) fn view_of(bytes: &[u8]) -> kuberef_str {
+    kuberef_str {
+        ptr: bytes.as_ptr().cast(),
+        len: bytes.len(),
+    }
+}
+
+/// Writes a `needed` count when the pointer is not NULL.
+pub(crate) unsafe fn set_needed(needed: *mut usize, n: usize) {
+    // SAFETY: the caller guarantees a non-NULL `needed` is writable.
+    if let Some(p) = unsafe { needed.as_mut() } {
+        *p = n;
+    }
+}

@@ -1,0 +1,401 @@
+//! The C ABI (version 1). Thin: every export checks its arguments, converts
+//! them, calls the safe core and writes its outputs only on success, inside
+//! the panic boundary. The doc comments here become `include/kuberef.h`.
+
+pub mod boundary;
+pub mod types;
+
+use std::os::raw::c_char;
+use std::sync::OnceLock;
+
+use crate::container_id;
+use crate::manager::RefManager;
+use crate::reference::{self, ContainerNames, GenerateOptions, FIELD_COUNT};
+use boundary::*;
+pub use types::*;
+
+static GLOBAL: OnceLock<kuberef_manager> = OnceLock::new();
+
+fn global() -> &'static kuberef_manager {
+    GLOBAL.get_or_init(|| kuberef_manager(RefManager::new()))
+}
+
+/// # Safety
+/// `m` is NULL or a live manager.
+unsafe fn manager<'a>(m: *const kuberef_manager) -> Result<&'a RefManager, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    unsafe { non_null(m) }.map(|m| &m.0)
+}
+
+/// Copies `fields` into `buf`, each followed by a NUL, and points `out`'s
+/// views at them; the buffer protocol shared by every reference output.
+///
+/// # Safety
+/// `needed` is NULL or writable.
+unsafe fn write_ref(
+    lens: [usize; FIELD_COUNT],
+    copy: impl FnOnce(&mut [u8]),
+    out: &mut kuberef_object_reference,
+    buf: &mut [u8],
+    needed: *mut usize,
+) -> Result<(), kuberef_status> {
+    let total = lens.iter().sum::<usize>() + FIELD_COUNT;
+    // SAFETY: `needed` is NULL or writable (the caller's contract).
+    unsafe { set_needed(needed, total) };
+    if buf.len() < total {
+        return Err(KUBEREF_BUFFER_TOO_SMALL);
+    }
+    let buf = &mut buf[..total];
+    copy(buf);
+    let mut at = 0;
+    let views = lens.map(|l| {
+        let v = view_of(&buf[at..at + l]);
+        at += l + 1;
+        v
+    });
+    let [kind, namespace_, name, uid, api_version, resource_version, field_path] = views;
+    *out = kuberef_object_reference {
+        kind,
+        namespace_,
+        name,
+        uid,
+        api_version,
+        resource_version,
+        field_path,
+    };
+    Ok(())
+}
+
+/// The process-wide manager, shared by every caller in the process that uses
+/// the same loaded copy of the library (the Go binding's `Global()`, C code
+/// and plugins). Never NULL; never freed (`kuberef_manager_free` ignores it).
+#[no_mangle]
+pub extern "C" fn kuberef_global() -> *mut kuberef_manager {
+    ffi_boundary!("kuberef_global", std::ptr::null_mut(), {
+        global() as *const kuberef_manager as *mut kuberef_manager
+    })
+}
+
+/// A new, empty manager, independent of every other (upstream
+/// `NewRefManager`). The caller owns it and frees it with
+/// `kuberef_manager_free`. NULL only if the library panicked.
+#[no_mangle]
+pub extern "C" fn kuberef_manager_new() -> *mut kuberef_manager {
+    ffi_boundary!("kuberef_manager_new", std::ptr::null_mut(), {
+        Box::into_raw(Box::new(kuberef_manager(RefManager::new())))
+    })
+}
+
+/// Frees a manager from `kuberef_manager_new` and every reference it holds.
+/// NULL and the global manager are ignored. No other call may use `m`
+/// during or after this one.
+///
+/// # Safety
+/// `m` is NULL, the global manager, or a live manager from `kuberef_manager_new`.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_manager_free(m: *mut kuberef_manager) {
+    ffi_boundary!("kuberef_manager_free", (), {
+        let is_global = GLOBAL.get().is_some_and(|g| std::ptr::eq(g, m));
+        if !m.is_null() && !is_global {
+            // SAFETY: `m` came from Box::into_raw in kuberef_manager_new.
+            drop(unsafe { Box::from_raw(m) });
+        }
+    })
+}
+
+/// Stores a copy of `*ref` under `*id`, replacing any earlier reference
+/// silently (upstream `SetRef`). The library keeps no pointer into the
+/// arguments.
+/// Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT`, `KUBEREF_INVALID_ARGUMENT`
+/// or `KUBEREF_PANIC`; on any error the manager is unchanged.
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_set_ref(
+    m: *mut kuberef_manager,
+    id: *const kuberef_container_id,
+    r#ref: *const kuberef_object_reference,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_set_ref", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, fields) = unsafe {
+            let r = non_null(r#ref)?;
+            (
+                manager(m)?,
+                container_id(id)?,
+                [
+                    str_view(r.kind)?,
+                    str_view(r.namespace_)?,
+                    str_view(r.name)?,
+                    str_view(r.uid)?,
+                    str_view(r.api_version)?,
+                    str_view(r.resource_version)?,
+                    str_view(r.field_path)?,
+                ],
+            )
+        };
+        m.set(id, reference::ObjectReferenceRef::from_fields(fields))
+            .map_err(|_| KUBEREF_INVALID_ARGUMENT)
+    })
+}
+
+/// Copies the reference stored under `*id` into `buf` (upstream `GetRef`):
+/// each of the seven fields followed by a NUL byte, with `*out`'s views
+/// pointing into `buf` (an empty field gets a non-NULL pointer to its NUL).
+/// `*needed`, when `needed` is not NULL, receives the byte count the output
+/// needs on `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`; repeat the call with
+/// that many bytes. `buf` may be NULL when `buf_len` is 0. `*out` is written
+/// only on `KUBEREF_OK`; it stays valid as long as `buf` does.
+/// Returns `KUBEREF_OK`, `KUBEREF_NOT_FOUND`, `KUBEREF_BUFFER_TOO_SMALL`,
+/// `KUBEREF_NULL_ARGUMENT` (`m`, `id` or `out`), `KUBEREF_INVALID_ARGUMENT`
+/// or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call; `buf`
+/// has `buf_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_get_ref(
+    m: *const kuberef_manager,
+    id: *const kuberef_container_id,
+    out: *mut kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_get_ref", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, out, buf) =
+            unsafe { (manager(m)?, container_id(id)?, non_null_mut(out)?, out_buf(buf, buf_len)?) };
+        m.with_ref(id, |s| {
+            let blob = s.nul_terminated_fields();
+            // SAFETY: as above.
+            unsafe { write_ref(s.lens(), |b| b.copy_from_slice(blob), out, buf, needed) }
+        })
+        .unwrap_or(Err(KUBEREF_NOT_FOUND))
+    })
+}
+
+/// Forgets the reference stored under `*id` (upstream `ClearRef`).
+/// Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
+/// none (upstream ignores that case; so may the caller), or an argument error.
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_clear_ref(
+    m: *mut kuberef_manager,
+    id: *const kuberef_container_id,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_clear_ref", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id) = unsafe { (manager(m)?, container_id(id)?) };
+        if m.clear(id) {
+            Ok(())
+        } else {
+            Err(KUBEREF_NOT_FOUND)
+        }
+    })
+}
+
+/// The number of references stored in `m`; 0 for NULL. With concurrent
+/// writers it is a count the manager had during the call.
+///
+/// # Safety
+/// `m` is NULL or a live manager.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_len(m: *const kuberef_manager) -> usize {
+    ffi_boundary!("kuberef_len", 0, {
+        // SAFETY: the caller's contract (see the header).
+        unsafe { manager(m) }.map_or(0, RefManager::len)
+    })
+}
+
+/// Container names checked by `valid_names`: every view is known valid.
+#[repr(transparent)]
+struct ValidNames([kuberef_str]);
+
+/// # Safety
+/// `p` is NULL or points to `len` views, each valid.
+unsafe fn valid_names<'a>(
+    p: *const kuberef_str,
+    len: usize,
+) -> Result<&'a ValidNames, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    let names = unsafe { array_view(p, len)? };
+    for n in names {
+        // SAFETY: as above.
+        unsafe { str_view(*n)? };
+    }
+    // SAFETY: ValidNames is a transparent wrapper of [kuberef_str].
+    Ok(unsafe { &*(names as *const [kuberef_str] as *const ValidNames) })
+}
+
+impl ContainerNames for ValidNames {
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        self.0
+            .iter()
+            // SAFETY: every view was checked by `valid_names`.
+            .position(|n| unsafe { str_view(*n) }.is_ok_and(|n| n == name))
+    }
+}
+
+/// Builds the reference the kubelet stores for container `container_name` of
+/// `*pod` (upstream `GenerateContainerRef`, Kubernetes v1.18.6), into `buf`
+/// with the same buffer protocol as `kuberef_get_ref`. `flags` is 0 or
+/// `KUBEREF_GENERATE_EPHEMERAL_CONTAINERS`; other bits get
+/// `KUBEREF_INVALID_ARGUMENT`. A container that is not in the pod is not an
+/// error: its field path is `implicitly required container NAME`.
+/// Returns `KUBEREF_OK`, `KUBEREF_BUFFER_TOO_SMALL`, `KUBEREF_NULL_ARGUMENT`
+/// (`pod` or `out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// Non-NULL pointers, views and arrays point to valid memory for the call;
+/// `buf` has `buf_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_generate_container_ref(
+    pod: *const kuberef_pod,
+    container_name: kuberef_str,
+    flags: u32,
+    out: *mut kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_generate_container_ref", {
+        // SAFETY: the caller's contract (see the header).
+        let (pod, container, out, buf) = unsafe {
+            let p = non_null(pod)?;
+            let pod = reference::Pod {
+                kind: str_view(p.kind)?,
+                api_version: str_view(p.api_version)?,
+                namespace: str_view(p.namespace_)?,
+                name: str_view(p.name)?,
+                uid: str_view(p.uid)?,
+                resource_version: str_view(p.resource_version)?,
+                containers: valid_names(p.containers, p.containers_len)?,
+                init_containers: valid_names(p.init_containers, p.init_containers_len)?,
+                ephemeral_containers: valid_names(p.ephemeral_containers, p.ephemeral_containers_len)?,
+            };
+            (pod, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
+        };
+        if flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0 {
+            return Err(KUBEREF_INVALID_ARGUMENT);
+        }
+        let opts = GenerateOptions {
+            ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
+        };
+        let generated = reference::generate_container_ref(&pod, container, opts);
+        let fields = generated.fields();
+        let copy = |b: &mut [u8]| {
+            let mut at = 0;
+            let mut put = |p: &[u8]| {
+                b[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            };
+            for f in fields {
+                f.pieces(&mut put);
+                put(b"\0");
+            }
+        };
+        // SAFETY: the caller's contract (see the header).
+        unsafe { write_ref(fields.map(|f| f.byte_len()), copy, out, buf, needed) }
+    })
+}
+
+/// Parses `type://id` (upstream `ParseString`): every leading and trailing
+/// `"` is trimmed, then the text must contain `://` exactly once. On
+/// `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is).
+/// Returns `KUBEREF_OK`, `KUBEREF_INVALID_CONTAINER_ID`,
+/// `KUBEREF_NULL_ARGUMENT` (`out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// `text` is a valid view; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_container_id_parse(
+    text: kuberef_str,
+    out: *mut kuberef_container_id,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_container_id_parse", {
+        // SAFETY: the caller's contract (see the header).
+        let (text, out) = unsafe { (str_view(text)?, non_null_mut(out)?) };
+        let id = container_id::parse(text).map_err(|_| KUBEREF_INVALID_CONTAINER_ID)?;
+        *out = kuberef_container_id {
+            r#type: view_of(id.typ),
+            id: view_of(id.id),
+        };
+        Ok(())
+    })
+}
+
+/// Writes `type://id` followed by a NUL into `buf` (upstream `String`).
+/// `*needed`, when not NULL, receives the length plus one on `KUBEREF_OK`
+/// and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when `buf_len` is 0.
+/// Returns `KUBEREF_OK`, `KUBEREF_BUFFER_TOO_SMALL`, `KUBEREF_NULL_ARGUMENT`
+/// (`id`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// `id` is NULL or valid; `buf` has `buf_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_container_id_format(
+    id: *const kuberef_container_id,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_container_id_format", {
+        // SAFETY: the caller's contract (see the header).
+        let (id, buf) = unsafe { (container_id(id)?, out_buf(buf, buf_len)?) };
+        let total = id.formatted_len() + 1;
+        // SAFETY: as above.
+        unsafe { set_needed(needed, total) };
+        if buf.len() < total {
+            return Err(KUBEREF_BUFFER_TOO_SMALL);
+        }
+        let mut at = 0;
+        for part in [id.typ, container_id::SEPARATOR, id.id, b"\0"] {
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        Ok(())
+    })
+}
+
+/// The library's version, such as `1.0.0`: a static NUL-terminated string,
+/// never freed.
+#[no_mangle]
+pub extern "C" fn kuberef_version() -> *const c_char {
+    ffi_boundary!("kuberef_version", c"?".as_ptr(), {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
+}
+
+/// The ABI version of the loaded library; equal to `KUBEREF_ABI_VERSION`
+/// when header and library match.
+#[no_mangle]
+pub extern "C" fn kuberef_abi_version() -> u32 {
+    ffi_boundary!("kuberef_abi_version", KUBEREF_ABI_VERSION, {
+        KUBEREF_ABI_VERSION
+    })
+}
+
+/// A static, NUL-terminated English description of `status`, never freed;
+/// unknown codes get a generic text.
+#[no_mangle]
+pub extern "C" fn kuberef_status_message(status: u32) -> *const c_char {
+    ffi_boundary!("kuberef_status_message", c"kuberef: panic".as_ptr(), {
+        let msg: &'static std::ffi::CStr = match status {
+            KUBEREF_OK => c"ok",
+            KUBEREF_NOT_FOUND => c"no reference stored for that container ID",
+            KUBEREF_NULL_ARGUMENT => c"a required pointer argument was NULL",
+            KUBEREF_INVALID_ARGUMENT => {
+                c"invalid argument: NULL view with non-zero length, string too long, or unknown flag"
+            }
+            KUBEREF_BUFFER_TOO_SMALL => c"output buffer too small; retry with *needed bytes",
+            KUBEREF_INVALID_CONTAINER_ID => c"invalid container ID: expected type://id",
+            KUBEREF_PANIC => c"internal error: the library panicked; nothing was changed",
+            _ => c"unknown kuberef status code",
+        };
+        msg.as_ptr()
+    })
+}

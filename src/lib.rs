@@ -1,0 +1,21 @@
+//! kuberef: the Kubernetes v1.18.6 kubelet's container reference manager
+//! (`RefManager`, `GenerateContainerRef`, `ContainerID`) as a safe Rust
+//! library with a stable C ABI (see `include/kuberef.h`).
+//!
+//! The semantics live in safe Rust: [`container_id`], [`reference`] and
+//! [`manager`]. The [`ffi`] module is the C ABI: it only checks, converts and
+//! catches panics.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod container_id;
+pub mod ffi;
+pub mod manager;
+pub mod reference;
+
+pub use container_id::{ContainerId, ContainerIdRef, InvalidContainerId};
+pub use manager::{RefManager, StoredRef, TooLong, MAX_STR_LEN};
+pub use reference::{
+    generate_container_ref, GenerateOptions, GeneratedRef, ObjectReference, ObjectReferenceRef,
+    Pod, IMPLICIT_CONTAINER_PREFIX,
+};
