@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "check.h"
 
@@ -40,6 +43,17 @@ static unsigned long rss_kib(void) {
   if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
   fclose(f);
   return resident * (unsigned long)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+/* Bytes the C heap has handed out and not got back (glibc, all arenas);
+ * 0 where unknown. Unlike RSS it does not count fragmentation. */
+static unsigned long heap_kib(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  return (unsigned long)((mi.uordblks + mi.hblkhd) / 1024);
+#else
+  return 0;
+#endif
 }
 
 /* Field i of the reference the writer with serial n stores under key k:
@@ -204,8 +218,8 @@ int main(int argc, char **argv) {
     pthread_barrier_wait(&round_start);
     pthread_barrier_wait(&round_end);
     rss = rss_kib();
-    printf("soak: round %lu/%lu: %lu ops, %lu references, rss %lu KiB\n", r + 1, rounds,
-           (r + 1) * (ops / rounds) * threads, (unsigned long)kuberef_len(shared), rss);
+    printf("soak: round %lu/%lu: %lu ops, %lu references, rss %lu KiB, heap in use %lu KiB\n", r + 1,
+           rounds, (r + 1) * (ops / rounds) * threads, (unsigned long)kuberef_len(shared), rss, heap_kib());
     fflush(stdout);
     if (r + 1 == warmup) base = rss;
     if (r + 1 > warmup && rss > max_after) max_after = rss;

@@ -53,10 +53,10 @@ fuzz-long: fuzz-build
 	  $(FUZZ_WORK)/corpus $(FUZZ_CORPUS)
 
 # Keeps the committed corpus small: a set cover of what the seeds plus
-# build/fuzz/corpus reach, inputs of at most 256 bytes.
+# build/fuzz/corpus reach, inputs of at most 128 bytes.
 fuzz-merge: fuzz-build
 	rm -rf $(FUZZ_WORK)/merged && mkdir -p $(FUZZ_WORK)/merged
-	./$(FUZZ_BIN) -set_cover_merge=1 -max_len=256 $(FUZZ_WORK)/merged $(FUZZ_CORPUS) $(FUZZ_WORK)/corpus
+	./$(FUZZ_BIN) -set_cover_merge=1 -max_len=128 $(FUZZ_WORK)/merged $(FUZZ_CORPUS) $(FUZZ_WORK)/corpus
 	rm -rf $(FUZZ_CORPUS) && mv $(FUZZ_WORK)/merged $(FUZZ_CORPUS)
 	@echo "$(FUZZ_CORPUS): $$(ls $(FUZZ_CORPUS) | wc -l) files, $$(cat $(FUZZ_CORPUS)/* | wc -c) bytes"
 
