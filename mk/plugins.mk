@@ -125,3 +125,20 @@ plugin-test: lib plugins
 	$(VALGRIND) ./$(PB)/host_linked $(PB) $(PLUGIN_VG_CYCLES) 100000
 	$(VALGRIND) --trace-children=yes ./$(PB)/test_fork
 	@echo "plugin-test: passed"
+
+# The Go host (go/internal/pluginhost; GO_ENV and GO_STATIC come from
+# mk/go.mk): a cgo test program dlopens a C plugin built from
+# c-tests/plugins/plugin.c, and the plugin's writes are visible through
+# kuberef.Global() and the other way round (the kubelet-fork scenario).
+# Dynamically linked, and statically linked with the kuberef_* symbols
+# exported, the plugin must share Global(); statically linked without the
+# export (the Go linker's default) it must get a separate manager.
+GO_EXPORT_KUBEREF := -ldflags='-extldflags=-Wl,--export-dynamic-symbol=kuberef_*'
+TESTS += go-plugin-test
+.PHONY: go-plugin-test
+
+go-plugin-test: lib
+	cd go && $(GO_ENV) KUBEREF_PLUGIN_EXPECT_SHARED=1 $(GO) test -count=1 -race -v ./internal/pluginhost/
+	cd go && $(GO_ENV) KUBEREF_PLUGIN_EXPECT_SHARED=1 $(GO) test -count=1 -race -v $(GO_STATIC) $(GO_EXPORT_KUBEREF) ./internal/pluginhost/
+	cd go && $(GO_ENV) KUBEREF_PLUGIN_EXPECT_SHARED=0 $(GO) test -count=1 -v $(GO_STATIC) ./internal/pluginhost/
+	@echo "go-plugin-test: passed (dynamic; static with kuberef_* exported; static without)"
