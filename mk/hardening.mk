@@ -7,11 +7,14 @@
 #   make sanitizer-canary  ASan, UBSan, LSan and valgrind fail on planted bugs [make test]
 #   make fuzz-long       a long fuzz run (FUZZ_LONG_SECONDS, 900), niced
 #   make soak-long       a long soak (SOAK_LONG_ARGS), niced
+#   make go-soak         the Go soak (go/soak_test.go), RSS checked           [make test]
+#   make go-soak-long    a long Go soak (GO_SOAK_LONG_OPS per goroutine), niced
 #   make fuzz-merge      minimise build/fuzz/corpus into the committed seed corpus
 
-TESTS += fuzz-test panic-test soak-test sanitizer-canary
+TESTS += fuzz-test panic-test soak-test go-soak sanitizer-canary
 
-.PHONY: fuzz-build fuzz-test fuzz-long fuzz-merge panic-test soak-test soak-long sanitizer-canary
+.PHONY: fuzz-build fuzz-test fuzz-long fuzz-merge panic-test soak-test soak-long go-soak go-soak-long \
+        sanitizer-canary
 
 # --- fuzzing -------------------------------------------------------------------
 # libFuzzer from the libfuzzer-sys crate, on the stable toolchain: the flags
@@ -79,6 +82,19 @@ soak-test: $(B)/c-tests/soak $(B)/c-tests/soak.asan
 
 soak-long: $(B)/c-tests/soak
 	nice ./$(B)/c-tests/soak $(SOAK_LONG_ARGS)
+
+# The Go binding under goroutines (go/soak_test.go; GO_ENV comes from mk/go.mk).
+# A small TestSoak also runs in every go-test mode, -race included.
+GO_SOAK_ENV := KUBEREF_SOAK_GOROUTINES=8 KUBEREF_SOAK_KEYS=4096 KUBEREF_SOAK_ROUNDS=10 KUBEREF_SOAK_RSS=1
+GO_SOAK_LONG_OPS ?= 10000000
+
+go-soak: lib
+	cd go && $(GO_ENV) $(GO_SOAK_ENV) KUBEREF_SOAK_OPS=50000 $(GO) test -count=1 -run '^TestSoak$$' -v . \
+	  | grep -E 'soak:|^(---|ok|FAIL|PASS)'; test $${PIPESTATUS[0]} -eq 0
+
+go-soak-long: lib
+	cd go && $(GO_ENV) KUBEREF_SOAK_GOROUTINES=8 KUBEREF_SOAK_KEYS=65536 KUBEREF_SOAK_ROUNDS=40 KUBEREF_SOAK_RSS=1 \
+	  KUBEREF_SOAK_OPS=$(GO_SOAK_LONG_OPS) nice $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v .
 
 # --- the sanitizer runs can fail ---------------------------------------------------
 # Planted bugs, built and run exactly as c-asan and c-valgrind build and run
