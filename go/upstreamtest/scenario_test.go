@@ -27,7 +27,9 @@ type refStore interface {
 
 type upstreamStore struct{ m *kubecontainer.RefManager }
 
-func (s upstreamStore) set(id kubecontainer.ContainerID, ref *v1.ObjectReference) { s.m.SetRef(id, ref) }
+func (s upstreamStore) set(id kubecontainer.ContainerID, ref *v1.ObjectReference) {
+	s.m.SetRef(id, ref)
+}
 func (s upstreamStore) get(id kubecontainer.ContainerID) (*v1.ObjectReference, bool) {
 	return s.m.GetRef(id)
 }
