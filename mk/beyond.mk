@@ -28,5 +28,10 @@ beyond-crash: $(B)/beyond/crash_save
 beyond-json-diff: lib
 	cd tests/json-diff && CGO_ENABLED=1 go test -count=1 -cases=$(JSON_DIFF_CASES) .
 
-beyond-bench: cargo-release
-	$(CARGO) run --release --example beyond_bench
+$(B)/beyond/bench_get: c-tests/beyond/bench_get.c include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(CWARN) -O2 -Iinclude -o $@ $< $(DYN_LINK)
+
+beyond-bench: $(B)/beyond/bench_get
+	./$(B)/beyond/bench_get 1000
+	$(CARGO) run --release --example beyond_bench -- leak 1000000

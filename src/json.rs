@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(s(b"plain"), r#""plain""#);
         assert_eq!(s(b"a\"b\\c"), r#""a\"b\\c""#);
         assert_eq!(s(b"<a>&"), r#""\u003ca\u003e\u0026""#);
-        assert_eq!(s(b"\x08\x0c\n\r\t\x00\x1f\x7f"), "\"\\b\\f\\n\\r\\t\\u0000\\u001f\x7f\"");
+        assert_eq!(
+            s(b"\x08\x0c\n\r\t\x00\x1f\x7f"),
+            "\"\\b\\f\\n\\r\\t\\u0000\\u001f\x7f\""
+        );
         assert_eq!(s("\u{2028}x\u{2029}".as_bytes()), r#""\u2028x\u2029""#);
         assert_eq!(s("é€😀\u{fffd}".as_bytes()), "\"é€😀\u{fffd}\"");
         // Each byte that does not start a valid sequence is one \ufffd.
@@ -151,7 +154,11 @@ mod tests {
         assert_eq!(s(b"\xe2\x82A"), r#""\ufffd\ufffdA""#);
         assert_eq!(s(b"\xed\xa0\x80"), r#""\ufffd\ufffd\ufffd""#, "surrogate");
         assert_eq!(s(b"\xc0\xaf"), r#""\ufffd\ufffd""#, "overlong");
-        assert_eq!(s(b"\xf4\x90\x80\x80"), r#""\ufffd\ufffd\ufffd\ufffd""#, "> U+10FFFF");
+        assert_eq!(
+            s(b"\xf4\x90\x80\x80"),
+            r#""\ufffd\ufffd\ufffd\ufffd""#,
+            "> U+10FFFF"
+        );
         assert_eq!(s(b"\xf0\x9f\x98"), r#""\ufffd\ufffd\ufffd""#, "cut short");
         assert_eq!(s(b"\xe2\x80"), r#""\ufffd\ufffd""#);
     }

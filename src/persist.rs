@@ -110,7 +110,11 @@ const fn crc_tables() -> [[u32; 256]; 8] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[0][i] = c;
@@ -421,8 +425,11 @@ mod tests {
                 field_path: format!("spec.containers{{{tag}}}").into(),
                 ..Default::default()
             };
-            m.set(ContainerId::new("containerd", format!("{i:x}")).as_ref(), r.as_ref())
-                .unwrap();
+            m.set(
+                ContainerId::new("containerd", format!("{i:x}")).as_ref(),
+                r.as_ref(),
+            )
+            .unwrap();
         }
         m
     }
@@ -472,8 +479,11 @@ mod tests {
         let p = d.join("refs");
         filled(10, "file").save(&p).unwrap();
         let m = filled(20, "mem");
-        m.set(ContainerIdRef::new(b"x", b"y"), ObjectReference::default().as_ref())
-            .unwrap();
+        m.set(
+            ContainerIdRef::new(b"x", b"y"),
+            ObjectReference::default().as_ref(),
+        )
+        .unwrap();
         assert_eq!(m.load(&p, LoadMode::Merge).unwrap(), 10);
         assert_eq!(m.len(), 21);
         let first = m.get(ContainerIdRef::new(b"containerd", b"0")).unwrap();
@@ -518,7 +528,10 @@ mod tests {
             check(&flipped, "Corrupt");
         }
         fs::remove_file(&p).unwrap();
-        assert!(matches!(m.load(&p, LoadMode::Merge), Err(LoadError::NotFound)));
+        assert!(matches!(
+            m.load(&p, LoadMode::Merge),
+            Err(LoadError::NotFound)
+        ));
         assert!(matches!(m.load(&d, LoadMode::Merge), Err(LoadError::Io(_))));
         assert_eq!(sorted(&m), before);
         fs::remove_dir_all(d).unwrap();
@@ -528,7 +541,11 @@ mod tests {
     fn a_checksummed_but_inconsistent_payload_is_corrupt() {
         // Records that do not add up, with valid checksums over them.
         let mut payload = Vec::new();
-        encode_record(&mut payload, ContainerIdRef::new(b"a", b"b"), ObjectReferenceRef::default());
+        encode_record(
+            &mut payload,
+            ContainerIdRef::new(b"a", b"b"),
+            ObjectReferenceRef::default(),
+        );
         let mut file = header(2, payload.len() as u64, Crc32::of(&payload)).to_vec();
         file.extend_from_slice(&payload);
         assert!(matches!(decode(&file), Err(LoadError::Corrupt)));

@@ -50,7 +50,9 @@ impl ShardCopy {
     }
 
     /// The copied pairs; each slice is followed by a NUL byte in memory.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (ContainerIdRef<'_>, ObjectReferenceRef<'_>)> {
+    pub(crate) fn iter(
+        &self,
+    ) -> impl Iterator<Item = (ContainerIdRef<'_>, ObjectReferenceRef<'_>)> {
         self.items.iter().map(|&(start, lens)| {
             let mut at = start;
             let parts: [&[u8]; PARTS] = lens.map(|l| {
@@ -145,7 +147,8 @@ mod tests {
     #[test]
     fn parts_are_nul_terminated_in_the_copy() {
         let m = RefManager::new();
-        m.set(ContainerIdRef::new(b"a\0", b""), r(1).as_ref()).unwrap();
+        m.set(ContainerIdRef::new(b"a\0", b""), r(1).as_ref())
+            .unwrap();
         let mut c = ShardCopy::default();
         let mut seen = 0;
         for s in 0..RefManager::SHARD_COUNT {

@@ -130,7 +130,11 @@ mod tests {
         assert_eq!(s.sets, 101);
         assert_eq!((s.gets, s.hits, s.misses), (150, 100, 50));
         assert_eq!((s.clears, s.pruned, s.count), (1, 99, 0));
-        assert_eq!(s.bytes, empty.bytes + (s.bytes - empty.bytes), "no entry bytes left");
+        assert_eq!(
+            s.bytes,
+            empty.bytes + (s.bytes - empty.bytes),
+            "no entry bytes left"
+        );
         let full = {
             m.set(ContainerIdRef::new(b"t", b"x"), r.as_ref()).unwrap();
             m.stats()

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use crate::container_id;
 use crate::manager::RefManager;
 use crate::reference::{self, ContainerNames, GenerateOptions, FIELD_COUNT};
-use boundary::*;
 pub use beyond::*;
+use boundary::*;
 pub use types::*;
 
 static GLOBAL: OnceLock<kuberef_manager> = OnceLock::new();
