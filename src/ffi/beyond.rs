@@ -36,7 +36,7 @@ pub const KUBEREF_FILE_CORRUPT: kuberef_status = 12;
 /// `kuberef_load` flag: afterwards the manager holds exactly the file's
 /// references (without it, the file's references are merged in: same IDs
 /// overwritten, others kept).
-pub const KUBEREF_LOAD_REPLACE: u32 = 1;
+pub const KUBEREF_LOAD_REPLACE: u32 = 1u32;
 
 /// The version of `kuberef_stats` this header describes.
 pub const KUBEREF_STATS_VERSION: u32 = 1;
