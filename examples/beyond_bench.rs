@@ -232,6 +232,31 @@ fn leak(n: usize) {
         ms(worst)
     );
 
+    // The leak clean-up case: a kubelet that leaked for long keeps 1,000.
+    let few: Vec<kuberef_container_id> = live
+        .iter()
+        .step_by(live.len() / 1000)
+        .take(1000)
+        .copied()
+        .collect();
+    let ((st, removed), took, worst) = with_prober(m, refs.keys[3].clone(), false, || {
+        let mut removed = 0;
+        // SAFETY: valid arguments.
+        (
+            unsafe { kuberef_retain(m, few.as_ptr(), few.len(), &mut removed) },
+            removed,
+        )
+    });
+    assert!(st == KUBEREF_OK && len() <= 1000);
+    println!(
+        "  retain (1000 live, {removed} removed): {}   worst concurrent GetRef: {}",
+        ms(took),
+        ms(worst)
+    );
+    // Refill for save and load.
+    let refs = fill(m, n * 9 / 10, per_pod);
+    let _ = refs;
+
     let path = std::env::temp_dir().join(format!("kuberef-bench-{}", std::process::id()));
     let p = path.as_os_str().as_encoded_bytes();
     let t0 = Instant::now();

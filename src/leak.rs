@@ -180,6 +180,28 @@ mod tests {
     }
 
     #[test]
+    fn removals_span_several_lock_batches() {
+        // More than REMOVE_BATCH removals per shard, in both calls.
+        let m = RefManager::new();
+        let n = 40_000;
+        assert!(n / 4 / RefManager::SHARD_COUNT > crate::manager::REMOVE_BATCH);
+        for i in 0..n {
+            m.set(
+                id(i).as_ref(),
+                r(if i % 2 == 0 { "keep" } else { "go" }, "n").as_ref(),
+            )
+            .unwrap();
+        }
+        assert_eq!(m.clear_pod(b"go"), n / 2);
+        assert_eq!(m.len(), n / 2);
+        let live: Vec<ContainerId> = (0..n).step_by(4).map(id).collect();
+        assert_eq!(m.retain(live.iter().map(ContainerId::as_ref)), n / 4);
+        assert_eq!(m.len(), n / 4);
+        assert_eq!(m.stats().pruned as usize, n - n / 4);
+        assert!((0..n).all(|i| m.contains(id(i).as_ref()) == (i % 4 == 0)));
+    }
+
+    #[test]
     fn retain_compares_both_key_fields() {
         let m = RefManager::new();
         let a = ContainerId::new("a", "bc");

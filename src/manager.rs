@@ -427,7 +427,9 @@ impl RefManager {
 #[derive(Default)]
 pub(crate) struct Doomed {
     keys: Vec<u8>,
-    items: Vec<(u64, usize, usize)>,
+    /// Hash, type length, ID length, and where the entry's key was at the
+    /// scan (only a prefetch hint: never dereferenced).
+    items: Vec<(u64, usize, usize, usize)>,
 }
 
 impl Doomed {
@@ -435,12 +437,8 @@ impl Doomed {
     pub(crate) fn push(&mut self, hash: u64, id: ContainerIdRef<'_>) {
         self.keys.extend_from_slice(id.typ);
         self.keys.extend_from_slice(id.id);
-        self.items.push((hash, id.typ.len(), id.id.len()));
-    }
-
-    /// Whether no key was noted.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items
+            .push((hash, id.typ.len(), id.id.len(), id.typ.as_ptr() as usize));
     }
 
     /// Forgets every noted key, keeping the memory.
@@ -451,7 +449,7 @@ impl Doomed {
 
     fn iter(&self) -> impl Iterator<Item = Probe<'_>> {
         let mut at = 0;
-        self.items.iter().map(move |&(hash, t, i)| {
+        self.items.iter().map(move |&(hash, t, i, _)| {
             let typ = &self.keys[at..at + t];
             let id = &self.keys[at + t..at + t + i];
             at += t + i;
@@ -462,6 +460,40 @@ impl Doomed {
         })
     }
 }
+
+/// A prefetch hint for the cache line holding address `addr`, which need not
+/// be valid (a prefetch has no effect on memory and never faults).
+#[inline(always)]
+fn prefetch_addr(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: _mm_prefetch only hints the cache; it dereferences nothing.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
+/// Asks the CPU to start loading the first 192 bytes of `bytes` (the header,
+/// the key and the first fields of an entry) into the cache.
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for off in (0..bytes.len().min(192)).step_by(64) {
+        // SAFETY: prefetching is a hint with no effect on memory; the address
+        // is inside `bytes`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                bytes.as_ptr().add(off).cast(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
+/// The most removals a bulk removal makes per write-lock hold.
+pub(crate) const REMOVE_BATCH: usize = 256;
 
 impl RefManager {
     /// The number of shards (the unit of the bulk operations' consistency).
@@ -480,8 +512,19 @@ impl RefManager {
         shard: usize,
         mut f: impl FnMut(u64, ContainerIdRef<'_>, StoredRef<'_>),
     ) {
+        /// How many entries ahead of the one being looked at to prefetch:
+        /// entries are separate allocations, so a scan of a large manager
+        /// is one cache miss after another without it.
+        const AHEAD: usize = 8;
         let t = Self::read(&self.shards[shard]);
+        let mut ahead = t.iter();
+        for e in ahead.by_ref().take(AHEAD) {
+            prefetch(&e.0);
+        }
         for e in t.iter() {
+            if let Some(next) = ahead.next() {
+                prefetch(&next.0);
+            }
             f(e.hash(), e.key(), e.stored());
         }
     }
@@ -489,32 +532,50 @@ impl RefManager {
     /// Removes from shard `shard` each key in `doomed` whose entry still
     /// satisfies `still` (checked under the write lock, so a reference
     /// replaced since the scan is judged afresh); counted as pruned. The
-    /// write lock is held for these removals only; the removed entries are
-    /// freed after it is released. Returns how many were removed.
+    /// write lock is taken for at most [`REMOVE_BATCH`] removals at a time
+    /// and the removed entries are freed after it is released, so readers
+    /// and writers of the shard wait for one batch at most. Returns how many
+    /// were removed.
     pub(crate) fn remove_doomed(
         &self,
         shard: usize,
         doomed: &Doomed,
         mut still: impl FnMut(StoredRef<'_>) -> bool,
     ) -> usize {
-        if doomed.is_empty() {
-            return 0;
-        }
         let s = &self.shards[shard];
-        let mut removed = Vec::with_capacity(doomed.items.len());
-        {
-            let mut t = Self::write(s);
-            for probe in doomed.iter() {
-                let key = &probe as &dyn Key;
-                if t.get(key).is_some_and(|e| still(e.stored())) {
-                    removed.extend(t.take(key));
+        let mut probes = doomed.iter().peekable();
+        // Entries are separate allocations: start loading the ones a few
+        // removals ahead (their addresses at the scan; a stale one costs
+        // nothing, a prefetch never faults).
+        let mut hints = doomed.items.iter().map(|it| it.3).skip(8);
+        let mut removed = Vec::with_capacity(doomed.items.len().min(REMOVE_BATCH));
+        let mut total = 0;
+        while probes.peek().is_some() {
+            {
+                let mut t = Self::write(s);
+                for probe in probes.by_ref().take(REMOVE_BATCH) {
+                    if let Some(h) = hints.next() {
+                        prefetch_addr(h.wrapping_sub(HEADER));
+                        prefetch_addr(h);
+                    }
+                    // One probe: take it, and put it back in the rare case
+                    // it was replaced by one that no longer qualifies.
+                    if let Some(e) = t.take(&probe as &dyn Key) {
+                        if still(e.stored()) {
+                            removed.push(e);
+                        } else {
+                            t.insert(e);
+                        }
+                    }
                 }
+                let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
+                s.len.fetch_sub(removed.len(), Ordering::Relaxed);
+                s.stats.on_prune(removed.len(), bytes);
             }
-            let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
-            s.len.fetch_sub(removed.len(), Ordering::Relaxed);
-            s.stats.on_prune(removed.len(), bytes);
+            total += removed.len();
+            removed.clear(); // frees the entries, with the lock released
         }
-        removed.len()
+        total
     }
 
     /// The counters, summed over the shards (each shard's table is
