@@ -54,8 +54,11 @@ static kuberef_manager *snapshot(char tag, int n) {
 static int writer(const char *path) {
   kuberef_manager *a = snapshot('A', A_REFS), *b = snapshot('B', B_REFS);
   for (;;) {
-    if (kuberef_save(a, S(path), NULL) != KUBEREF_OK) return 3;
-    if (kuberef_save(b, S(path), NULL) != KUBEREF_OK) return 3;
+    kuberef_status s;
+    if ((s = kuberef_save(a, S(path), NULL)) != KUBEREF_OK || (s = kuberef_save(b, S(path), NULL)) != KUBEREF_OK) {
+      fprintf(stderr, "writer: kuberef_save: %s\n", kuberef_status_message(s));
+      return 3;
+    }
   }
 }
 
@@ -115,6 +118,9 @@ int main(int argc, char **argv) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+      fprintf(stderr, "run %d: the writer %s %d (3: a save failed; 127: exec failed)\n", run,
+              WIFSIGNALED(status) ? "died of signal" : "exited with", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     if (stat(tmp, &st) == 0) in_flight++;
 
     m = kuberef_manager_new();
