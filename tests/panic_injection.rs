@@ -302,6 +302,127 @@ fn exports() -> Vec<Export> {
             on_panic: Ret::Text(Some(b"kuberef: panic".to_vec())),
             normal: Ret::Text(Some(b"no reference stored for that container ID".to_vec())),
         },
+        Export {
+            name: "kuberef_clear_pod",
+            call: |fx| {
+                Ret::Status(unsafe { kuberef_clear_pod(fx.m, s(b"uid-1"), std::ptr::null_mut()) })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_retain",
+            call: |fx| {
+                let (t, i) = KEYS[0];
+                let live = [cid(t, i)];
+                Ret::Status(unsafe { kuberef_retain(fx.m, live.as_ptr(), 1, std::ptr::null_mut()) })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_for_each",
+            call: |fx| {
+                unsafe extern "C" fn visit(
+                    _: *mut std::ffi::c_void,
+                    _: *const kuberef_container_id,
+                    _: *const kuberef_object_reference,
+                ) -> std::os::raw::c_int {
+                    0
+                }
+                Ret::Status(unsafe {
+                    kuberef_for_each(
+                        fx.m,
+                        Some(visit),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    )
+                })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_save",
+            call: |fx| {
+                let p =
+                    std::env::temp_dir().join(format!("kuberef-panic-save-{}", std::process::id()));
+                let _ = std::fs::remove_file(&p);
+                let b = p.to_str().unwrap().as_bytes();
+                let path = kuberef_str {
+                    ptr: b.as_ptr().cast(),
+                    len: b.len(),
+                };
+                let st = unsafe { kuberef_save(fx.m, path, std::ptr::null_mut()) };
+                let existed = p.exists();
+                let _ = std::fs::remove_file(&p);
+                assert_eq!(
+                    existed,
+                    st == KUBEREF_OK,
+                    "kuberef_save: file written iff OK"
+                );
+                Ret::Status(st)
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_load",
+            call: |fx| {
+                // A file holding one other reference, loaded with REPLACE.
+                let p =
+                    std::env::temp_dir().join(format!("kuberef-panic-load-{}", std::process::id()));
+                let b = p.to_str().unwrap().as_bytes();
+                let path = kuberef_str {
+                    ptr: b.as_ptr().cast(),
+                    len: b.len(),
+                };
+                let other = kuberef_manager_new();
+                let (t, i) = KEYS[3];
+                unsafe {
+                    assert_eq!(
+                        kuberef_set_ref(other, &cid(t, i), &oref(b"o", b"x")),
+                        KUBEREF_OK
+                    );
+                    assert_eq!(kuberef_save(other, path, std::ptr::null_mut()), KUBEREF_OK);
+                    kuberef_manager_free(other);
+                }
+                let st =
+                    unsafe { kuberef_load(fx.m, path, KUBEREF_LOAD_REPLACE, std::ptr::null_mut()) };
+                let _ = std::fs::remove_file(&p);
+                Ret::Status(st)
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_ref_to_json",
+            call: |_| {
+                let mut buf = [0u8; 256];
+                Ret::Status(unsafe {
+                    kuberef_ref_to_json(
+                        &oref(b"n", b"f"),
+                        buf.as_mut_ptr().cast(),
+                        256,
+                        std::ptr::null_mut(),
+                    )
+                })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_get_stats",
+            call: |fx| {
+                let mut st = kuberef_stats {
+                    size: std::mem::size_of::<kuberef_stats>() as u32,
+                    ..Default::default()
+                };
+                Ret::Status(unsafe { kuberef_get_stats(fx.m, &mut st) })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
     ]
 }
 
