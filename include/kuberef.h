@@ -23,11 +23,27 @@
  * - Every function is thread-safe. Status codes are returned by value:
  *   there is no thread-local "last error".
  *
- * What the library cannot detect: a manager used after kuberef_manager_free
- * (or freed while another thread uses it), views pointing at freed or too
- * short memory, and buffers shorter than buf_len. Use after fork() of a
- * multithreaded process is unsupported (a lock held by another thread stays
- * held in the child); a single-threaded process's child may keep using it.
+ * What the library cannot detect (undefined behaviour, as in any C API; the
+ * library trusts every non-NULL pointer):
+ * - a manager that was freed (use after kuberef_manager_free), that another
+ *   thread frees during the call (kuberef_manager_free must not race with
+ *   any other call on that manager), that no kuberef_manager_new or
+ *   kuberef_global returned, or that came from another copy of the library
+ *   in the same process (see the static-copy rule below);
+ * - a view or array whose ptr is not NULL but points at fewer than len
+ *   readable bytes or elements (freed, too short, unmapped). Only lengths
+ *   no valid view can have are caught: over KUBEREF_MAX_STR_LEN, or an
+ *   array larger than the address space;
+ * - a buf with fewer than buf_len writable bytes, and out or needed
+ *   pointers that are not NULL but not writable;
+ * - outputs (buf, *out, *needed) that overlap any input (an id's or ref's
+ *   views, the pod, the text): the result is unspecified;
+ * - output views used after buf (get_ref, generate_container_ref) or text
+ *   (container_id_parse) is freed or reused: they point into that memory;
+ * - input memory that another thread changes during the call.
+ * Use after fork() of a multithreaded process is unsupported (a lock held
+ * by another thread stays held in the child); a single-threaded process's
+ * child may keep using it.
  * The library is load-once: libkuberef.so is marked NODELETE, so dlclose
  * never unloads it and the global manager lives as long as the process.
  * Plugins that link it share one global manager; a plugin that links its

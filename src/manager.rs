@@ -43,6 +43,12 @@ impl std::fmt::Display for TooLong {
 
 impl std::error::Error for TooLong {}
 
+/// Panic-injection points inside the shard write lock (test builds only;
+/// see `ffi::boundary::inject_panic`).
+pub const SET_LOCKED: &str = "RefManager::set (shard write-locked)";
+/// See [`SET_LOCKED`].
+pub const CLEAR_LOCKED: &str = "RefManager::clear (shard write-locked)";
+
 const SHARD_BITS: u32 = 5;
 const SHARDS: usize = 1 << SHARD_BITS;
 /// Shard selection uses bits 32..37 of the hash: the table inside a shard
@@ -344,6 +350,9 @@ impl RefManager {
         let shard = self.shard(hash);
         let old = {
             let mut t = Self::write(shard);
+            // Test builds can panic here, with the write lock held, to show
+            // that a poisoned shard keeps working (tests/panic_injection.rs).
+            crate::ffi::boundary::injection_point(SET_LOCKED);
             let old = t.replace(entry);
             if old.is_none() {
                 shard.len.fetch_add(1, Ordering::Relaxed);
@@ -390,6 +399,7 @@ impl RefManager {
         let probe = Probe { hash, id };
         let old = {
             let mut t = Self::write(shard);
+            crate::ffi::boundary::injection_point(CLEAR_LOCKED);
             let old = t.take(&probe as &dyn Key);
             if let Some(e) = &old {
                 shard.len.fetch_sub(1, Ordering::Relaxed);

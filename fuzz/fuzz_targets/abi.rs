@@ -1,0 +1,948 @@
+//! Fuzzes the C ABI: each input is decoded into a sequence of calls to the
+//! `extern "C"` exports (the same functions libkuberef.so exports) on two
+//! managers, with views that may be NULL, dangling-but-empty, over-long or
+//! slices of the input itself (up to the whole rest of it), random pods and
+//! flags, random text to parse, and output buffers of every interesting size.
+//!
+//! After every call it checks the documented contract against a simple model
+//! (a `HashMap` per manager and independent re-implementations of parse,
+//! format and GenerateContainerRef):
+//! * the status is one the header documents for that situation (argument
+//!   errors may come in any order when several apply);
+//! * `kuberef_len` equals the model's size, for both managers, after every call;
+//! * a get returns exactly the bytes last set; outputs (`out`, `buf`,
+//!   `*needed`) are untouched on error, except `*needed` on
+//!   `KUBEREF_BUFFER_TOO_SMALL`; on success `*needed` is exact, every output
+//!   view points into `buf` and is followed by a NUL, and nothing past
+//!   `*needed` bytes of `buf` is written;
+//! * an error leaves the manager as the model says it was.
+//!
+//! A failed check panics, which libFuzzer reports as a crash with the input.
+
+#![no_main]
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::os::raw::c_char;
+
+use kuberef::ffi::*;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| run(data));
+
+/// Reads the input as a stream of numbers; zeros once it is exhausted.
+struct Input<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Input<'a> {
+    fn done(&self) -> bool {
+        self.at >= self.data.len()
+    }
+    fn u8(&mut self) -> u8 {
+        let b = self.data.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        b
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
+    }
+    fn u64(&mut self) -> u64 {
+        (self.u32() as u64) | ((self.u32() as u64) << 32)
+    }
+}
+
+/// Keys and names that collide often, so that gets hit and overwrite.
+const DICT: &[&[u8]] = &[
+    b"",
+    b"a",
+    b"ab",
+    b"bc",
+    b"c",
+    b"a\0",
+    b"\0",
+    b"containerd",
+    b"docker",
+    b"0123abcd",
+    b"app",
+    b"\"",
+    b"://",
+    b"x://y",
+    b"\"\"docker://abc\"",
+    b"v1",
+    b"apps/v1",
+    b"a/b/c",
+    b"/",
+    b"Pod",
+    b"\xff\xfe",
+];
+
+const SENTINEL: u8 = 0xA5;
+const NEEDED_SENTINEL: usize = 0x5EED_5EED;
+
+/// A generated view: the C value, and its bytes when it is valid.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    c: kuberef_str,
+    bytes: Option<&'a [u8]>,
+}
+
+fn dangling() -> *const c_char {
+    std::ptr::NonNull::<c_char>::dangling().as_ptr()
+}
+
+fn view<'a>(r: &mut Input<'a>) -> View<'a> {
+    let pool = r.data;
+    let ok = |b: &'a [u8]| View {
+        c: kuberef_str {
+            ptr: b.as_ptr().cast(),
+            len: b.len(),
+        },
+        bytes: Some(b),
+    };
+    match r.u8() % 16 {
+        0..=7 => ok(DICT[r.u8() as usize % DICT.len()]),
+        8..=11 => {
+            // A slice of the input itself: up to all of the rest of it.
+            let off = r.u32() as usize % (pool.len() + 1);
+            let rest = pool.len() - off;
+            let len = if r.u8() & 1 == 0 {
+                rest
+            } else {
+                r.u8() as usize % (rest + 1)
+            };
+            ok(&pool[off..off + len])
+        }
+        12 => View {
+            c: kuberef_str {
+                ptr: std::ptr::null(),
+                len: 0,
+            },
+            bytes: Some(&[]),
+        },
+        13 => View {
+            // Non-NULL but not readable: valid only because len is 0.
+            c: kuberef_str {
+                ptr: dangling(),
+                len: 0,
+            },
+            bytes: Some(&[]),
+        },
+        14 => View {
+            c: kuberef_str {
+                ptr: std::ptr::null(),
+                len: 1 + r.u32() as usize,
+            },
+            bytes: None,
+        },
+        _ => {
+            // Longer than KUBEREF_MAX_STR_LEN: rejected without being read
+            // (the pointer is valid for far fewer bytes).
+            let extra = r.u64() as usize % (usize::MAX - KUBEREF_MAX_STR_LEN);
+            View {
+                c: kuberef_str {
+                    ptr: pool.as_ptr().cast(),
+                    len: KUBEREF_MAX_STR_LEN + 1 + extra,
+                },
+                bytes: None,
+            }
+        }
+    }
+}
+
+type Key = (Vec<u8>, Vec<u8>);
+type Fields = [Vec<u8>; 7];
+
+/// Argument errors that apply to a call; any one of them is a correct status.
+#[derive(Default)]
+struct ArgErrors(Vec<kuberef_status>);
+
+impl ArgErrors {
+    fn add(&mut self, cond: bool, status: kuberef_status) {
+        if cond {
+            self.0.push(status);
+        }
+    }
+    fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+    fn check(&self, got: kuberef_status, what: &str) {
+        assert!(
+            self.0.contains(&got),
+            "{what}: status {got}, want one of {:?}",
+            self.0
+        );
+    }
+}
+
+/// A container ID argument: NULL, or two views.
+struct IdArg<'a> {
+    c: Option<Box<kuberef_container_id>>,
+    key: Option<(View<'a>, View<'a>)>,
+}
+
+impl<'a> IdArg<'a> {
+    fn gen(r: &mut Input<'a>) -> Self {
+        if r.u8() % 16 == 0 {
+            return IdArg { c: None, key: None };
+        }
+        let (t, i) = (view(r), view(r));
+        IdArg {
+            c: Some(Box::new(kuberef_container_id {
+                r#type: t.c,
+                id: i.c,
+            })),
+            key: Some((t, i)),
+        }
+    }
+    fn ptr(&self) -> *const kuberef_container_id {
+        self.c
+            .as_deref()
+            .map_or(std::ptr::null(), |c| c as *const _)
+    }
+    /// NULL and INVALID errors this argument contributes.
+    fn errors(&self, e: &mut ArgErrors) {
+        match &self.key {
+            None => e.add(true, KUBEREF_NULL_ARGUMENT),
+            Some((t, i)) => e.add(
+                t.bytes.is_none() || i.bytes.is_none(),
+                KUBEREF_INVALID_ARGUMENT,
+            ),
+        }
+    }
+    fn key(&self) -> Option<Key> {
+        let (t, i) = self.key?;
+        Some((t.bytes?.to_vec(), i.bytes?.to_vec()))
+    }
+}
+
+/// An output buffer as the call sees it (`ptr`, `len`) and the memory behind it.
+struct Buf {
+    mem: Vec<u8>,
+    ptr: *mut c_char,
+    len: usize,
+    valid: bool,
+}
+
+impl Buf {
+    /// A buffer sized around `need` (what a successful call needs, if known).
+    fn gen(r: &mut Input<'_>, need: usize) -> Buf {
+        let real = |n: usize| {
+            let mut mem = vec![SENTINEL; n];
+            let ptr = if n == 0 {
+                std::ptr::null_mut()
+            } else {
+                mem.as_mut_ptr().cast()
+            };
+            Buf {
+                mem,
+                ptr,
+                len: n,
+                valid: true,
+            }
+        };
+        match r.u8() % 10 {
+            0 => real(0),
+            1 => Buf {
+                mem: Vec::new(),
+                ptr: dangling() as *mut c_char,
+                len: 0,
+                valid: true,
+            },
+            2 | 3 => real(need),
+            4 => real(need.saturating_sub(1 + r.u8() as usize % 4)),
+            5 => real(need + r.u8() as usize % 16),
+            6 => real(r.u16() as usize % 1024),
+            7 => Buf {
+                mem: Vec::new(),
+                ptr: std::ptr::null_mut(),
+                len: 1 + r.u8() as usize,
+                valid: false,
+            },
+            8 => {
+                // A length no buffer can have: rejected before any write.
+                let mut b = real(16);
+                b.len = isize::MAX as usize + 1 + (r.u32() as usize);
+                b.valid = false;
+                b
+            }
+            _ => real(need + 1),
+        }
+    }
+    fn untouched(&self) -> bool {
+        self.mem.iter().all(|&b| b == SENTINEL)
+    }
+    /// The view `v` lies inside the buffer and is followed by a NUL; its bytes.
+    fn view_bytes(&self, v: kuberef_str, what: &str) -> &[u8] {
+        let base = self.mem.as_ptr() as usize;
+        let p = v.ptr as usize;
+        assert!(!v.ptr.is_null(), "{what}: NULL output view");
+        assert!(
+            p >= base && p + v.len < base + self.mem.len(),
+            "{what}: output view outside buf"
+        );
+        let at = p - base;
+        assert_eq!(
+            self.mem[at + v.len],
+            0,
+            "{what}: output view not NUL-terminated"
+        );
+        &self.mem[at..at + v.len]
+    }
+    /// Nothing past `need` bytes was written.
+    fn tail_untouched(&self, need: usize) -> bool {
+        self.mem[need.min(self.mem.len())..]
+            .iter()
+            .all(|&b| b == SENTINEL)
+    }
+}
+
+/// `needed`: NULL or a sentinel-filled slot.
+struct Needed {
+    slot: Box<usize>,
+    null: bool,
+}
+
+impl Needed {
+    fn gen(r: &mut Input<'_>) -> Needed {
+        Needed {
+            slot: Box::new(NEEDED_SENTINEL),
+            null: r.u8() % 4 == 0,
+        }
+    }
+    fn ptr(&mut self) -> *mut usize {
+        if self.null {
+            std::ptr::null_mut()
+        } else {
+            &mut *self.slot
+        }
+    }
+    fn untouched(&self) -> bool {
+        *self.slot == NEEDED_SENTINEL
+    }
+    fn is(&self, n: usize) -> bool {
+        if self.null {
+            self.untouched()
+        } else {
+            *self.slot == n
+        }
+    }
+}
+
+fn sentinel_ref() -> kuberef_object_reference {
+    let v = kuberef_str {
+        ptr: 0x5A5A_5A5A as *const c_char,
+        len: 0xA5A5_A5A5,
+    };
+    kuberef_object_reference {
+        kind: v,
+        namespace_: v,
+        name: v,
+        uid: v,
+        api_version: v,
+        resource_version: v,
+        field_path: v,
+    }
+}
+
+fn ref_views(r: &kuberef_object_reference) -> [kuberef_str; 7] {
+    [
+        r.kind,
+        r.namespace_,
+        r.name,
+        r.uid,
+        r.api_version,
+        r.resource_version,
+        r.field_path,
+    ]
+}
+
+fn is_sentinel_ref(r: &kuberef_object_reference) -> bool {
+    ref_views(r)
+        .iter()
+        .all(|v| v.ptr as usize == 0x5A5A_5A5A && v.len == 0xA5A5_A5A5)
+}
+
+/// Checks a successful reference output: each view in `buf`, NUL-terminated,
+/// equal to `want`; `*needed` exact; nothing written past it.
+fn check_ref_out(
+    out: &kuberef_object_reference,
+    buf: &Buf,
+    needed: &Needed,
+    want: &Fields,
+    what: &str,
+) {
+    let need = want.iter().map(|f| f.len() + 1).sum::<usize>();
+    assert!(needed.is(need), "{what}: *needed is not {need}");
+    for (k, v) in ref_views(out).into_iter().enumerate() {
+        assert_eq!(buf.view_bytes(v, what), &want[k][..], "{what}: field {k}");
+    }
+    assert!(buf.tail_untouched(need), "{what}: wrote past *needed bytes");
+}
+
+/// The error checks shared by every buffer-protocol call once argument
+/// errors are ruled out: `BUFFER_TOO_SMALL` with only `*needed` written.
+fn check_too_small(
+    st: kuberef_status,
+    buf: &Buf,
+    needed: &Needed,
+    out_untouched: bool,
+    need: usize,
+    what: &str,
+) -> bool {
+    if buf.len < need {
+        assert_eq!(st, KUBEREF_BUFFER_TOO_SMALL, "{what}: {} < {need}", buf.len);
+        assert!(needed.is(need), "{what}: *needed on BUFFER_TOO_SMALL");
+        assert!(
+            out_untouched && buf.untouched(),
+            "{what}: output written on BUFFER_TOO_SMALL"
+        );
+        true
+    } else {
+        assert_eq!(st, KUBEREF_OK, "{what}");
+        false
+    }
+}
+
+/// Upstream ParseString, re-implemented from its description: trim every
+/// leading/trailing `"`, then exactly two parts around `://` (Go's
+/// strings.Split counts non-overlapping occurrences from the left).
+fn model_parse(text: &[u8]) -> Option<(usize, usize, usize, usize)> {
+    let start = text.iter().take_while(|&&b| b == b'"').count();
+    let end = text.len()
+        - text[start..]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'"')
+            .count();
+    let t = &text[start..end];
+    let mut hits = Vec::new();
+    let mut i = 0;
+    while i + 3 <= t.len() {
+        if &t[i..i + 3] == b"://" {
+            hits.push(i);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    match hits[..] {
+        [at] => Some((start, at, start + at + 3, t.len() - at - 3)),
+        _ => None,
+    }
+}
+
+/// Upstream GenerateContainerRef, re-implemented from its description.
+fn model_generate(pod: &[&[u8]; 6], lists: [&[&[u8]]; 3], name: &[u8], eph: bool) -> Fields {
+    let [kind, api_version, namespace, pod_name, uid, rv] = *pod;
+    let prefixes = [
+        "spec.containers",
+        "spec.initContainers",
+        "spec.ephemeralContainers",
+    ];
+    let searched = if eph { 3 } else { 2 };
+    let mut field_path = None;
+    for (prefix, list) in prefixes.iter().zip(lists).take(searched) {
+        if let Some(i) = list.iter().position(|n| *n == name) {
+            let mut p = prefix.as_bytes().to_vec();
+            if name.is_empty() {
+                p.extend_from_slice(format!("[{i}]").as_bytes());
+            } else {
+                p.push(b'{');
+                p.extend_from_slice(name);
+                p.push(b'}');
+            }
+            field_path = Some(p);
+            break;
+        }
+    }
+    let field_path =
+        field_path.unwrap_or_else(|| [&b"implicitly required container "[..], name].concat());
+    // ParseGroupVersion, with FromAPIVersionAndKind dropping it on error.
+    let slashes = api_version.iter().filter(|&&b| b == b'/').count();
+    let (group, version): (&[u8], &[u8]) = if api_version.is_empty() || api_version == b"/" {
+        (b"", b"")
+    } else if slashes == 0 {
+        (b"", api_version)
+    } else if slashes == 1 {
+        let at = api_version.iter().position(|&b| b == b'/').unwrap();
+        (&api_version[..at], &api_version[at + 1..])
+    } else {
+        (b"", b"")
+    };
+    let (kind, group, version): (&[u8], &[u8], &[u8]) =
+        if kind.is_empty() && group.is_empty() && version.is_empty() {
+            (b"Pod", b"", b"v1")
+        } else {
+            (kind, group, version)
+        };
+    let api = if group.is_empty() {
+        version.to_vec()
+    } else {
+        [group, b"/", version].concat()
+    };
+    [
+        kind.to_vec(),
+        namespace.to_vec(),
+        pod_name.to_vec(),
+        uid.to_vec(),
+        api,
+        rv.to_vec(),
+        field_path,
+    ]
+}
+
+/// An array argument of names: the C pointer and length, and the names if valid.
+struct Names<'a> {
+    _mem: Vec<kuberef_str>,
+    ptr: *const kuberef_str,
+    len: usize,
+    names: Option<Vec<&'a [u8]>>,
+}
+
+impl<'a> Names<'a> {
+    fn gen(r: &mut Input<'a>) -> Names<'a> {
+        match r.u8() % 8 {
+            0 => Names {
+                _mem: Vec::new(),
+                ptr: std::ptr::null(),
+                len: 0,
+                names: Some(Vec::new()),
+            },
+            1 => Names {
+                _mem: Vec::new(),
+                ptr: std::ptr::null(),
+                len: 1 + r.u8() as usize,
+                names: None,
+            },
+            2 => Names {
+                // More elements than any array can have: rejected unread.
+                _mem: Vec::new(),
+                ptr: std::ptr::NonNull::<kuberef_str>::dangling().as_ptr(),
+                len: usize::MAX - r.u32() as usize,
+                names: None,
+            },
+            _ => {
+                let n = r.u8() as usize % 6;
+                let views: Vec<View<'a>> = (0..n).map(|_| view(r)).collect();
+                let mem: Vec<kuberef_str> = views.iter().map(|v| v.c).collect();
+                let names = views.iter().map(|v| v.bytes).collect::<Option<Vec<_>>>();
+                let ptr = if n == 0 && r.u8() & 1 == 0 {
+                    std::ptr::null()
+                } else {
+                    mem.as_ptr()
+                };
+                Names {
+                    len: n,
+                    ptr,
+                    _mem: mem,
+                    names,
+                }
+            }
+        }
+    }
+}
+
+struct Fuzz {
+    m: [*mut kuberef_manager; 2],
+    model: [HashMap<Key, Fields>; 2],
+}
+
+impl Fuzz {
+    /// A manager argument: one of the two, or NULL.
+    fn pick(&self, r: &mut Input<'_>) -> (Option<usize>, *mut kuberef_manager) {
+        match r.u8() % 8 {
+            0..=3 => (Some(0), self.m[0]),
+            4..=6 => (Some(1), self.m[1]),
+            _ => (None, std::ptr::null_mut()),
+        }
+    }
+
+    fn check_lens(&self) {
+        for k in 0..2 {
+            let got = unsafe { kuberef_len(self.m[k]) };
+            assert_eq!(got, self.model[k].len(), "kuberef_len of manager {k}");
+        }
+    }
+
+    /// Every reference the model holds is stored, exactly.
+    fn check_all(&self, k: usize) {
+        for ((t, i), fields) in &self.model[k] {
+            let id = kuberef_container_id {
+                r#type: kuberef_str {
+                    ptr: t.as_ptr().cast(),
+                    len: t.len(),
+                },
+                id: kuberef_str {
+                    ptr: i.as_ptr().cast(),
+                    len: i.len(),
+                },
+            };
+            let need = fields.iter().map(|f| f.len() + 1).sum::<usize>();
+            let mut buf = vec![SENTINEL; need];
+            let mut out = sentinel_ref();
+            let mut needed = 0usize;
+            let st = unsafe {
+                kuberef_get_ref(
+                    self.m[k],
+                    &id,
+                    &mut out,
+                    buf.as_mut_ptr().cast(),
+                    need,
+                    &mut needed,
+                )
+            };
+            assert_eq!(st, KUBEREF_OK, "stored reference missing");
+            assert_eq!(needed, need);
+            let b = Buf {
+                ptr: buf.as_mut_ptr().cast(),
+                len: need,
+                mem: buf,
+                valid: true,
+            };
+            for (n, v) in ref_views(&out).into_iter().enumerate() {
+                assert_eq!(b.view_bytes(v, "check_all"), &fields[n][..]);
+            }
+        }
+    }
+
+    fn set(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let id = IdArg::gen(r);
+        let null_ref = r.u8() % 16 == 0;
+        let fields: Vec<View<'_>> = (0..7).map(|_| view(r)).collect();
+        let c = kuberef_object_reference {
+            kind: fields[0].c,
+            namespace_: fields[1].c,
+            name: fields[2].c,
+            uid: fields[3].c,
+            api_version: fields[4].c,
+            resource_version: fields[5].c,
+            field_path: fields[6].c,
+        };
+        let refp = if null_ref {
+            std::ptr::null()
+        } else {
+            &c as *const _
+        };
+        let st = unsafe { kuberef_set_ref(m, id.ptr(), refp) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none() || null_ref, KUBEREF_NULL_ARGUMENT);
+        id.errors(&mut e);
+        e.add(
+            !null_ref && fields.iter().any(|f| f.bytes.is_none()),
+            KUBEREF_INVALID_ARGUMENT,
+        );
+        if e.any() {
+            e.check(st, "set_ref");
+            return;
+        }
+        assert_eq!(st, KUBEREF_OK, "set_ref");
+        let want: Fields = std::array::from_fn(|k| fields[k].bytes.unwrap().to_vec());
+        self.model[mi.unwrap()].insert(id.key().unwrap(), want);
+    }
+
+    fn get(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let id = IdArg::gen(r);
+        let null_out = r.u8() % 16 == 0;
+        let stored = mi.and_then(|k| self.model[k].get(&id.key()?).cloned());
+        let need = stored
+            .as_ref()
+            .map_or(r.u8() as usize, |f| f.iter().map(|f| f.len() + 1).sum());
+        let buf = Buf::gen(r, need);
+        let mut needed = Needed::gen(r);
+        let mut out = sentinel_ref();
+        let outp = if null_out {
+            std::ptr::null_mut()
+        } else {
+            &mut out as *mut _
+        };
+        let st = unsafe { kuberef_get_ref(m, id.ptr(), outp, buf.ptr, buf.len, needed.ptr()) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none() || null_out, KUBEREF_NULL_ARGUMENT);
+        id.errors(&mut e);
+        e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
+        let untouched = is_sentinel_ref(&out) && buf.untouched();
+        if e.any() {
+            e.check(st, "get_ref");
+            assert!(
+                untouched && needed.untouched(),
+                "get_ref: output written on error"
+            );
+            return;
+        }
+        let Some(want) = stored else {
+            assert_eq!(st, KUBEREF_NOT_FOUND, "get_ref of an absent key");
+            assert!(
+                untouched && needed.untouched(),
+                "get_ref: output written on NOT_FOUND"
+            );
+            return;
+        };
+        if !check_too_small(st, &buf, &needed, is_sentinel_ref(&out), need, "get_ref") {
+            check_ref_out(&out, &buf, &needed, &want, "get_ref");
+        }
+    }
+
+    fn clear(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let id = IdArg::gen(r);
+        let st = unsafe { kuberef_clear_ref(m, id.ptr()) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none(), KUBEREF_NULL_ARGUMENT);
+        id.errors(&mut e);
+        if e.any() {
+            e.check(st, "clear_ref");
+            return;
+        }
+        let had = self.model[mi.unwrap()].remove(&id.key().unwrap()).is_some();
+        let want = if had { KUBEREF_OK } else { KUBEREF_NOT_FOUND };
+        assert_eq!(st, want, "clear_ref");
+    }
+
+    fn len(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let got = unsafe { kuberef_len(m) };
+        assert_eq!(got, mi.map_or(0, |k| self.model[k].len()), "kuberef_len");
+    }
+
+    fn generate(&mut self, r: &mut Input<'_>) {
+        let null_pod = r.u8() % 16 == 0;
+        let meta: Vec<View<'_>> = (0..6).map(|_| view(r)).collect();
+        let lists = [Names::gen(r), Names::gen(r), Names::gen(r)];
+        let name = view(r);
+        let flags = match r.u8() % 8 {
+            0..=3 => 0,
+            4..=6 => KUBEREF_GENERATE_EPHEMERAL_CONTAINERS,
+            _ => r.u32(),
+        };
+        let null_out = r.u8() % 16 == 0;
+        let valid_meta: Option<Vec<&[u8]>> = meta.iter().map(|v| v.bytes).collect();
+        let valid_lists: Option<Vec<&[&[u8]]>> = lists.iter().map(|l| l.names.as_deref()).collect();
+        let want = match (&valid_meta, &valid_lists, name.bytes) {
+            (Some(m), Some(l), Some(n)) if flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS == 0 => {
+                let m: [&[u8]; 6] = m.clone().try_into().unwrap();
+                Some(model_generate(
+                    &m,
+                    [l[0], l[1], l[2]],
+                    n,
+                    flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
+                ))
+            }
+            _ => None,
+        };
+        let need = want
+            .as_ref()
+            .map_or(r.u8() as usize, |f| f.iter().map(|f| f.len() + 1).sum());
+        let buf = Buf::gen(r, need);
+        let mut needed = Needed::gen(r);
+        let pod = kuberef_pod {
+            kind: meta[0].c,
+            api_version: meta[1].c,
+            namespace_: meta[2].c,
+            name: meta[3].c,
+            uid: meta[4].c,
+            resource_version: meta[5].c,
+            containers: lists[0].ptr,
+            containers_len: lists[0].len,
+            init_containers: lists[1].ptr,
+            init_containers_len: lists[1].len,
+            ephemeral_containers: lists[2].ptr,
+            ephemeral_containers_len: lists[2].len,
+        };
+        let podp = if null_pod {
+            std::ptr::null()
+        } else {
+            &pod as *const _
+        };
+        let mut out = sentinel_ref();
+        let outp = if null_out {
+            std::ptr::null_mut()
+        } else {
+            &mut out as *mut _
+        };
+        let st = unsafe {
+            kuberef_generate_container_ref(
+                podp,
+                name.c,
+                flags,
+                outp,
+                buf.ptr,
+                buf.len,
+                needed.ptr(),
+            )
+        };
+        let mut e = ArgErrors::default();
+        e.add(null_pod || null_out, KUBEREF_NULL_ARGUMENT);
+        e.add(
+            (!null_pod && (valid_meta.is_none() || valid_lists.is_none()))
+                || name.bytes.is_none()
+                || !buf.valid
+                || flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
+            KUBEREF_INVALID_ARGUMENT,
+        );
+        if e.any() {
+            e.check(st, "generate_container_ref");
+            assert!(
+                is_sentinel_ref(&out) && buf.untouched() && needed.untouched(),
+                "generate_container_ref: output written on error"
+            );
+            return;
+        }
+        let want = want.unwrap();
+        if !check_too_small(st, &buf, &needed, is_sentinel_ref(&out), need, "generate") {
+            check_ref_out(&out, &buf, &needed, &want, "generate_container_ref");
+        }
+        drop(lists);
+    }
+
+    fn parse(&mut self, r: &mut Input<'_>) {
+        let text = view(r);
+        let null_out = r.u8() % 16 == 0;
+        let sentinel = kuberef_container_id {
+            r#type: sentinel_ref().kind,
+            id: sentinel_ref().kind,
+        };
+        let mut out = sentinel;
+        let outp = if null_out {
+            std::ptr::null_mut()
+        } else {
+            &mut out as *mut _
+        };
+        let st = unsafe { kuberef_container_id_parse(text.c, outp) };
+        let untouched = out.r#type.ptr == sentinel.r#type.ptr
+            && out.r#type.len == sentinel.r#type.len
+            && out.id.ptr == sentinel.id.ptr
+            && out.id.len == sentinel.id.len;
+        let mut e = ArgErrors::default();
+        e.add(null_out, KUBEREF_NULL_ARGUMENT);
+        e.add(text.bytes.is_none(), KUBEREF_INVALID_ARGUMENT);
+        if e.any() {
+            e.check(st, "container_id_parse");
+            assert!(untouched, "container_id_parse: output written on error");
+            return;
+        }
+        let bytes = text.bytes.unwrap();
+        match model_parse(bytes) {
+            None => {
+                assert_eq!(
+                    st, KUBEREF_INVALID_CONTAINER_ID,
+                    "container_id_parse {bytes:?}"
+                );
+                assert!(untouched, "container_id_parse: output written on error");
+            }
+            Some((ts, tl, is, il)) => {
+                assert_eq!(st, KUBEREF_OK, "container_id_parse {bytes:?}");
+                let base = text.c.ptr as usize;
+                assert_eq!((out.r#type.ptr as usize, out.r#type.len), (base + ts, tl));
+                assert_eq!((out.id.ptr as usize, out.id.len), (base + is, il));
+            }
+        }
+    }
+
+    fn format(&mut self, r: &mut Input<'_>) {
+        let id = IdArg::gen(r);
+        let want = id
+            .key()
+            .map(|(t, i)| [&t[..], b"://", &i[..], b"\0"].concat());
+        let need = want.as_ref().map_or(r.u8() as usize, Vec::len);
+        let buf = Buf::gen(r, need);
+        let mut needed = Needed::gen(r);
+        let st = unsafe { kuberef_container_id_format(id.ptr(), buf.ptr, buf.len, needed.ptr()) };
+        let mut e = ArgErrors::default();
+        id.errors(&mut e);
+        e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
+        if e.any() {
+            e.check(st, "container_id_format");
+            assert!(
+                buf.untouched() && needed.untouched(),
+                "container_id_format: output written on error"
+            );
+            return;
+        }
+        let want = want.unwrap();
+        if !check_too_small(st, &buf, &needed, true, need, "container_id_format") {
+            assert!(needed.is(need), "container_id_format: *needed");
+            assert_eq!(&buf.mem[..need], &want[..], "container_id_format");
+            assert!(
+                buf.tail_untouched(need),
+                "container_id_format: wrote past *needed"
+            );
+        }
+    }
+
+    fn statics(&mut self, r: &mut Input<'_>) {
+        assert_eq!(kuberef_abi_version(), KUBEREF_ABI_VERSION);
+        let v = unsafe { CStr::from_ptr(kuberef_version()) };
+        assert!(!v.to_bytes().is_empty() && v.to_bytes() != b"?");
+        let code = match r.u8() % 4 {
+            0 => r.u8() as u32 % 8,
+            _ => r.u32(),
+        };
+        let msg = unsafe { CStr::from_ptr(kuberef_status_message(code)) };
+        let unknown = unsafe { CStr::from_ptr(kuberef_status_message(u32::MAX)) };
+        assert!(!msg.to_bytes().is_empty());
+        assert_eq!(
+            code > KUBEREF_PANIC,
+            msg == unknown,
+            "status_message({code})"
+        );
+    }
+
+    fn lifecycle(&mut self, r: &mut Input<'_>) {
+        match r.u8() % 4 {
+            0 => unsafe { kuberef_manager_free(std::ptr::null_mut()) },
+            1 => {
+                // The global manager is never freed.
+                let g = kuberef_global();
+                assert!(!g.is_null());
+                let before = unsafe { kuberef_len(g) };
+                unsafe { kuberef_manager_free(g) };
+                assert_eq!(kuberef_global(), g);
+                assert_eq!(unsafe { kuberef_len(g) }, before);
+            }
+            k => {
+                let k = k as usize - 2;
+                unsafe { kuberef_manager_free(self.m[k]) };
+                self.m[k] = kuberef_manager_new();
+                assert!(!self.m[k].is_null());
+                self.model[k].clear();
+            }
+        }
+    }
+}
+
+fn run(data: &[u8]) {
+    let mut r = Input { data, at: 0 };
+    let mut f = Fuzz {
+        m: [kuberef_manager_new(), kuberef_manager_new()],
+        model: [HashMap::new(), HashMap::new()],
+    };
+    assert!(!f.m[0].is_null() && !f.m[1].is_null() && f.m[0] != f.m[1]);
+    while !r.done() {
+        match r.u8() % 16 {
+            0..=3 => f.set(&mut r),
+            4..=6 => f.get(&mut r),
+            7 | 8 => f.clear(&mut r),
+            9 => f.len(&mut r),
+            10 => f.generate(&mut r),
+            11 => f.parse(&mut r),
+            12 => f.format(&mut r),
+            13 => f.statics(&mut r),
+            14 => f.lifecycle(&mut r),
+            _ => f.check_all(r.u8() as usize & 1),
+        }
+        f.check_lens();
+    }
+    f.check_all(0);
+    f.check_all(1);
+    unsafe {
+        kuberef_manager_free(f.m[0]);
+        kuberef_manager_free(f.m[1]);
+    }
+}
