@@ -15,7 +15,10 @@
  *   with a NULL pointer and a non-zero length, or a string longer than
  *   KUBEREF_MAX_STR_LEN, gets KUBEREF_INVALID_ARGUMENT; a panic inside the
  *   library gets KUBEREF_PANIC. On every error, stored state is unchanged
- *   and outputs are untouched (except *needed, see below).
+ *   and outputs are untouched (except *needed, see below); the one
+ *   exception is a panic midway through a bulk removal (kuberef_clear_pod,
+ *   kuberef_retain, kuberef_load with KUBEREF_LOAD_REPLACE), which may
+ *   leave part of the removal done.
  * - Output buffers: strings are copied into the caller's buf, each followed
  *   by a NUL, and output views point into buf. *needed (when needed is not
  *   NULL) receives the exact size on KUBEREF_OK and on
@@ -40,7 +43,9 @@
  *   views, the pod, the text): the result is unspecified;
  * - output views used after buf (get_ref, generate_container_ref) or text
  *   (container_id_parse) is freed or reused: they point into that memory;
- * - input memory that another thread changes during the call.
+ * - input memory that another thread changes during the call;
+ * - a manager freed from inside a kuberef_for_each callback running on it
+ *   (the callback may call every other function on that manager).
  * Use after fork() of a multithreaded process is unsupported (a lock held
  * by another thread stays held in the child); a single-threaded process's
  * child may keep using it.
@@ -385,7 +390,10 @@ typedef struct kuberef_stats {
 #define KUBEREF_INVALID_CONTAINER_ID 5
 
 /**
- * The library panicked inside the call; nothing was changed.
+ * The library panicked inside the call. A call that stores or clears one
+ * reference changed nothing; a bulk removal (`kuberef_clear_pod`,
+ * `kuberef_retain`, `kuberef_load` with `KUBEREF_LOAD_REPLACE`) may have
+ * removed part of what it would have. Every stored reference stays whole.
  */
 #define KUBEREF_PANIC 6
 

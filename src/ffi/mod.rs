@@ -396,7 +396,7 @@ pub extern "C" fn kuberef_status_message(status: u32) -> *const c_char {
             }
             KUBEREF_BUFFER_TOO_SMALL => c"output buffer too small; retry with *needed bytes",
             KUBEREF_INVALID_CONTAINER_ID => c"invalid container ID: expected type://id",
-            KUBEREF_PANIC => c"internal error: the library panicked; nothing was changed",
+            KUBEREF_PANIC => c"internal error: the library panicked inside the call; stored references are whole",
             _ => beyond::status_message(status).unwrap_or(c"unknown kuberef status code"),
         };
         msg.as_ptr()

@@ -55,7 +55,10 @@ pub const KUBEREF_INVALID_ARGUMENT: kuberef_status = 3;
 pub const KUBEREF_BUFFER_TOO_SMALL: kuberef_status = 4;
 /// The text is not `type://id`.
 pub const KUBEREF_INVALID_CONTAINER_ID: kuberef_status = 5;
-/// The library panicked inside the call; nothing was changed.
+/// The library panicked inside the call. A call that stores or clears one
+/// reference changed nothing; a bulk removal (`kuberef_clear_pod`,
+/// `kuberef_retain`, `kuberef_load` with `KUBEREF_LOAD_REPLACE`) may have
+/// removed part of what it would have. Every stored reference stays whole.
 pub const KUBEREF_PANIC: kuberef_status = 6;
 
 /// `kuberef_generate_container_ref` flag: search the pod's ephemeral
