@@ -7,10 +7,12 @@
 //! * 32 shards, each an `RwLock<HashSet<Entry>>` on its own cache lines, picked
 //!   by bits of the key's hash, so that readers and writers of different keys
 //!   rarely touch the same lock.
-//! * Each entry is **one allocation** holding the key's hash, the lengths, the
-//!   key bytes and the seven reference strings, each already followed by a NUL.
-//!   A lookup hashes the borrowed key bytes once (no key allocation) and a
-//!   get to a C buffer is one `memcpy` of the strings.
+//! * Each entry is **one allocation** holding the key (its hash first) and
+//!   the seven reference strings, each already followed by a NUL. A lookup
+//!   lays the key's bytes out on the stack, hashes them once with a seeded
+//!   folded-multiply hash (no allocation, no per-byte loop), and the table
+//!   compares keys as plain byte slices (hash first, one `memcmp`); a get to
+//!   a C buffer is one `memcpy` of the strings.
 //! * New entries are built before the lock is taken and replaced ones are
 //!   dropped after it is released, so writers hold a lock only for the table
 //!   operation itself.
@@ -48,29 +50,33 @@ const SHARDS: usize = 1 << SHARD_BITS;
 /// uses the low bits for the bucket and the top 7 bits for its tag byte.
 const SHARD_SHIFT: u32 = 32;
 
-/// Header: hash (8), key type length (4), key ID length (4), 7 field lengths (4 each).
-const HEADER: usize = 8 + 4 + 4 + 4 * FIELD_COUNT;
+/// The key's bytes in an entry and in a probe: hash (8), type length (4),
+/// type, ID. The hash comes first, so comparing keys compares it first.
+const KEY_FIXED: usize = 8 + 4;
+/// The field lengths after the key: 7 x 4 bytes.
+const LENS: usize = 4 * FIELD_COUNT;
 
-/// One stored reference: `[hash][lens][type][id][field\0 x 7]`.
+/// One stored reference, one allocation:
+/// `[key len u32][hash u64][type len u32][type][id][7 field lens u32][field\0 x 7]`.
+/// The key (`[hash][type len][type][id]`) is what the table hashes and
+/// compares, as a borrowed `[u8]`: no trait objects, one `memcmp`.
 struct Entry(Box<[u8]>);
 
+#[inline(always)]
 fn read_u32(b: &[u8], at: usize) -> usize {
     u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
 }
 
 impl Entry {
-    fn new(hash: u64, id: ContainerIdRef<'_>, fields: [&dyn Pieces; FIELD_COUNT]) -> Entry {
+    fn new(key: &[u8], fields: [&dyn Pieces; FIELD_COUNT]) -> Entry {
         let lens = fields.map(|f| f.byte_len());
-        let size = HEADER + id.typ.len() + id.id.len() + lens.iter().sum::<usize>() + FIELD_COUNT;
+        let size = 4 + key.len() + LENS + lens.iter().sum::<usize>() + FIELD_COUNT;
         let mut b = Vec::with_capacity(size);
-        b.extend_from_slice(&hash.to_ne_bytes());
-        b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
-        b.extend_from_slice(&(id.id.len() as u32).to_ne_bytes());
+        b.extend_from_slice(&(key.len() as u32).to_ne_bytes());
+        b.extend_from_slice(key);
         for l in lens {
             b.extend_from_slice(&(l as u32).to_ne_bytes());
         }
-        b.extend_from_slice(id.typ);
-        b.extend_from_slice(id.id);
         for f in fields {
             f.pieces(&mut |p| b.extend_from_slice(p));
             b.push(0);
@@ -79,29 +85,28 @@ impl Entry {
         Entry(b.into_boxed_slice())
     }
 
-    fn hash(&self) -> u64 {
-        u64::from_ne_bytes(self.0[..8].try_into().expect("8 bytes"))
+    /// `[hash][type len][type][id]`
+    #[inline(always)]
+    fn key_bytes(&self) -> &[u8] {
+        &self.0[4..4 + read_u32(&self.0, 0)]
     }
 
+    #[inline(always)]
     fn key(&self) -> ContainerIdRef<'_> {
-        let t = read_u32(&self.0, 8);
-        let i = read_u32(&self.0, 12);
-        ContainerIdRef {
-            typ: &self.0[HEADER..HEADER + t],
-            id: &self.0[HEADER + t..HEADER + t + i],
-        }
+        let k = self.key_bytes();
+        let (typ, id) = k[KEY_FIXED..].split_at(read_u32(k, 8));
+        ContainerIdRef { typ, id }
     }
 
+    #[inline(always)]
     fn stored(&self) -> StoredRef<'_> {
-        let start = HEADER + read_u32(&self.0, 8) + read_u32(&self.0, 12);
+        let at = 4 + read_u32(&self.0, 0);
+        let (lens_bytes, blob) = self.0[at..].split_at(LENS);
         let mut lens = [0usize; FIELD_COUNT];
         for (k, l) in lens.iter_mut().enumerate() {
-            *l = read_u32(&self.0, 16 + 4 * k);
+            *l = read_u32(lens_bytes, 4 * k);
         }
-        StoredRef {
-            blob: &self.0[start..],
-            lens,
-        }
+        StoredRef { blob, lens }
     }
 }
 
@@ -136,71 +141,82 @@ impl<'a> StoredRef<'a> {
     }
 }
 
-/// The lookup key as a trait object, so that a `HashSet<Entry>` can be
-/// searched with a borrowed `(hash, type, id)` probe.
-trait Key {
-    fn hash(&self) -> u64;
-    fn key(&self) -> ContainerIdRef<'_>;
+/// The key bytes of a container ID, built for a lookup: on the stack when
+/// short (every real runtime's IDs are), on the heap otherwise.
+enum Probe {
+    Inline([u8; 128], usize),
+    Heap(Vec<u8>),
 }
 
-struct Probe<'a> {
-    hash: u64,
-    id: ContainerIdRef<'a>,
-}
+impl Probe {
+    #[inline(always)]
+    fn new(m: &RefManager, id: ContainerIdRef<'_>) -> Probe {
+        let len = KEY_FIXED + id.typ.len() + id.id.len();
+        let mut p = if len <= 128 {
+            Probe::Inline([0; 128], len)
+        } else {
+            Probe::Heap(vec![0; len])
+        };
+        let b = p.bytes_mut();
+        let (fixed, rest) = b.split_at_mut(KEY_FIXED);
+        let (typ, idb) = rest.split_at_mut(id.typ.len());
+        typ.copy_from_slice(id.typ);
+        idb.copy_from_slice(id.id);
+        fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
+        let hash = hash_bytes(m.seed[0], m.seed[1], &b[8..]);
+        b[..8].copy_from_slice(&hash.to_ne_bytes());
+        p
+    }
 
-impl Key for Probe<'_> {
+    #[inline(always)]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Probe::Inline(b, len) => &mut b[..*len],
+            Probe::Heap(v) => v,
+        }
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Probe::Inline(b, len) => &b[..*len],
+            Probe::Heap(v) => v,
+        }
+    }
+
+    #[inline(always)]
     fn hash(&self) -> u64 {
-        self.hash
-    }
-    fn key(&self) -> ContainerIdRef<'_> {
-        self.id
+        key_hash(self.bytes())
     }
 }
 
-impl Key for Entry {
-    fn hash(&self) -> u64 {
-        Entry::hash(self)
-    }
-    fn key(&self) -> ContainerIdRef<'_> {
-        Entry::key(self)
-    }
+/// The hash at the start of key bytes.
+#[inline(always)]
+fn key_hash(key: &[u8]) -> u64 {
+    u64::from_ne_bytes(key[..8].try_into().expect("8 bytes"))
 }
 
-impl Hash for dyn Key + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(Key::hash(self));
-    }
-}
-
-impl PartialEq for dyn Key + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        Key::hash(self) == Key::hash(other) && self.key() == other.key()
-    }
-}
-
-impl Eq for dyn Key + '_ {}
-
-impl<'a> Borrow<dyn Key + 'a> for Entry {
-    fn borrow(&self) -> &(dyn Key + 'a) {
-        self
+impl Borrow<[u8]> for Entry {
+    fn borrow(&self) -> &[u8] {
+        self.key_bytes()
     }
 }
 
 impl Hash for Entry {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        Hash::hash(self as &dyn Key, state)
+        self.key_bytes().hash(state)
     }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        (self as &dyn Key) == (other as &dyn Key)
+        self.key_bytes() == other.key_bytes()
     }
 }
 
 impl Eq for Entry {}
 
-/// The tables hash with the hash already stored in each entry.
+/// The tables hash key bytes with the hash already at their start.
 #[derive(Default)]
 struct PassThrough(u64);
 
@@ -208,12 +224,13 @@ impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
         self.0
     }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 hashes are written")
+    #[inline(always)]
+    fn write(&mut self, key: &[u8]) {
+        self.0 = key_hash(key)
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n
-    }
+    /// The slice length `[u8]`'s `Hash` writes first: already in the hash.
+    #[inline(always)]
+    fn write_usize(&mut self, _: usize) {}
 }
 
 type Table = HashSet<Entry, BuildHasherDefault<PassThrough>>;
@@ -225,29 +242,54 @@ struct Shard {
 }
 
 /// 128-bit multiply, folded: the mixing step of the key hash.
-#[inline]
+#[inline(always)]
 fn fold_mul(a: u64, b: u64) -> u64 {
     let r = (a as u128).wrapping_mul(b as u128);
     (r as u64) ^ ((r >> 64) as u64)
 }
 
 const K0: u64 = 0x243f_6a88_85a3_08d3;
-const K1: u64 = 0x1319_8a2e_0370_7344;
 
-#[inline]
-fn hash_bytes(mut h: u64, seed: u64, bytes: &[u8]) -> u64 {
-    let mut chunks = bytes.chunks_exact(16);
-    for c in &mut chunks {
-        let a = u64::from_le_bytes(c[..8].try_into().expect("8"));
-        let b = u64::from_le_bytes(c[8..].try_into().expect("8"));
-        h = fold_mul(h ^ a ^ seed, b ^ K0);
-    }
-    let rest = chunks.remainder();
-    let mut tail = [0u8; 16];
-    tail[..rest.len()].copy_from_slice(rest);
-    let a = u64::from_le_bytes(tail[..8].try_into().expect("8"));
-    let b = u64::from_le_bytes(tail[8..].try_into().expect("8"));
-    fold_mul(h ^ a ^ seed, b ^ K1 ^ bytes.len() as u64)
+#[inline(always)]
+fn read8(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn read4(b: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
+}
+
+/// Hashes `bytes` into `h` with the secret `s`: 16 bytes per folded multiply,
+/// tails read as overlapping words (no copy, no call).
+#[inline(always)]
+fn hash_bytes(mut h: u64, s: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    h ^= (len as u64).wrapping_mul(K0);
+    let (a, b) = if len <= 16 {
+        if len >= 8 {
+            (read8(bytes, 0), read8(bytes, len - 8))
+        } else if len >= 4 {
+            (read4(bytes, 0), read4(bytes, len - 4))
+        } else if len > 0 {
+            let (x, y, z) = (
+                bytes[0] as u64,
+                bytes[len / 2] as u64,
+                bytes[len - 1] as u64,
+            );
+            ((x << 16) | (y << 8) | z, 0)
+        } else {
+            (0, 0)
+        }
+    } else {
+        let mut at = 0;
+        while len - at > 16 {
+            h = fold_mul(read8(bytes, at) ^ s, read8(bytes, at + 8) ^ h);
+            at += 16;
+        }
+        (read8(bytes, len - 16), read8(bytes, len - 8))
+    };
+    fold_mul(a ^ s, b ^ h)
 }
 
 /// The container reference manager (upstream `RefManager`). All methods take
@@ -294,11 +336,6 @@ impl RefManager {
         RefManager { seed, shards }
     }
 
-    fn hash(&self, id: ContainerIdRef<'_>) -> u64 {
-        let h = hash_bytes(self.seed[0], self.seed[1], id.typ);
-        hash_bytes(h ^ K1, self.seed[1], id.id)
-    }
-
     fn shard(&self, hash: u64) -> &Shard {
         &self.shards[((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)]
     }
@@ -334,9 +371,10 @@ impl RefManager {
     ) -> Result<(), TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
         check_len(&fields.map(|f| f.byte_len()))?;
-        let hash = self.hash(id);
-        let entry = Entry::new(hash, id, fields);
-        let shard = self.shard(hash);
+        let probe = Probe::new(self, id);
+        let entry = Entry::new(probe.bytes(), fields);
+        debug_assert!(entry.key() == id);
+        let shard = self.shard(probe.hash());
         let old = {
             let mut t = Self::write(shard);
             let old = t.replace(entry);
@@ -357,10 +395,9 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         f: impl FnOnce(StoredRef<'_>) -> R,
     ) -> Option<R> {
-        let hash = self.hash(id);
-        let t = Self::read(self.shard(hash));
-        let probe = Probe { hash, id };
-        t.get(&probe as &dyn Key).map(|e| f(e.stored()))
+        let probe = Probe::new(self, id);
+        let t = Self::read(self.shard(probe.hash()));
+        t.get(probe.bytes()).map(|e| f(e.stored()))
     }
 
     /// A copy of the reference stored under `id` (upstream `GetRef`).
@@ -376,12 +413,11 @@ impl RefManager {
     /// Forgets the reference stored under `id` (upstream `ClearRef`);
     /// returns whether there was one.
     pub fn clear(&self, id: ContainerIdRef<'_>) -> bool {
-        let hash = self.hash(id);
-        let shard = self.shard(hash);
-        let probe = Probe { hash, id };
+        let probe = Probe::new(self, id);
+        let shard = self.shard(probe.hash());
         let old = {
             let mut t = Self::write(shard);
-            let old = t.take(&probe as &dyn Key);
+            let old = t.take(probe.bytes());
             if old.is_some() {
                 shard.len.fetch_sub(1, Ordering::Relaxed);
             }
@@ -479,6 +515,28 @@ mod tests {
             .with_ref(id.as_ref(), |s| s.nul_terminated_fields().to_vec())
             .unwrap();
         assert_eq!(blob, b"\0a\0b\0\xff\xfe\0\0\0\0\0");
+    }
+
+    #[test]
+    fn keys_of_every_length_up_to_and_past_the_inline_probe() {
+        // Every tail shape of the hash (0..3, 4..7, 8..16, blocks) and both
+        // probe kinds (stack up to 128 key bytes, heap beyond).
+        let m = RefManager::new();
+        let ids: Vec<ContainerId> = (0..300)
+            .map(|n| ContainerId::new(vec![b't'; n % 7], vec![b'x'; n]))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            m.set(id.as_ref(), r(&i.to_string()).as_ref()).unwrap();
+        }
+        assert_eq!(m.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(m.get(id.as_ref()).unwrap().name, i.to_string().as_bytes());
+        }
+        for id in ids.iter().step_by(3) {
+            assert!(m.clear(id.as_ref()));
+            assert!(!m.contains(id.as_ref()));
+        }
+        assert_eq!(m.len(), 200);
     }
 
     #[test]
