@@ -23,7 +23,7 @@ typedef struct {
   uint64_t s;
 } wl_rng;
 
-static uint64_t wl_next(wl_rng *r) {
+static inline uint64_t wl_next(wl_rng *r) {
   uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -31,7 +31,7 @@ static uint64_t wl_next(wl_rng *r) {
 }
 
 /* A generator for item `i` of stream `tag` (1: pods, 2: container IDs). */
-static wl_rng wl_seed(uint64_t tag, uint64_t i) {
+static inline wl_rng wl_seed(uint64_t tag, uint64_t i) {
   wl_rng r;
   r.s = (tag << 56) ^ (i * 0xD1B54A32D192ED03ull);
   return r;
@@ -48,7 +48,7 @@ static const char WL_HEX[] = "0123456789abcdef";
 #define WL_TYPE "containerd"
 
 /* Writes container ID i's 64 hex digits into out (no NUL). */
-static void wl_id(uint64_t i, char out[WL_ID_LEN]) {
+static inline void wl_id(uint64_t i, char out[WL_ID_LEN]) {
   wl_rng r = wl_seed(2, i);
   int k, b;
   for (k = 0; k < 4; k++) {
@@ -66,7 +66,7 @@ typedef struct {
   kuberef_str container; /* the container reference i is for */
 } wl_pod;
 
-static kuberef_str wl_str(const char *p, size_t n) {
+static inline kuberef_str wl_str(const char *p, size_t n) {
   kuberef_str s;
   s.ptr = p;
   s.len = n;
@@ -74,7 +74,7 @@ static kuberef_str wl_str(const char *p, size_t n) {
 }
 
 /* Fills p with pod i; p->pod views point into p. */
-static void wl_make_pod(uint64_t i, wl_pod *p) {
+static inline void wl_make_pod(uint64_t i, wl_pod *p) {
   wl_rng r = wl_seed(1, i);
   uint64_t v;
   size_t n, k;
@@ -136,14 +136,14 @@ typedef struct {
   kuberef_container_id id;
 } wl_key;
 
-static void wl_make_key(uint64_t i, wl_key *k) {
+static inline void wl_make_key(uint64_t i, wl_key *k) {
   wl_id(i, k->digits);
   k->id.type = wl_str(WL_TYPE, sizeof WL_TYPE - 1);
   k->id.id = wl_str(k->digits, WL_ID_LEN);
 }
 
 /* The index of the j-th of `count` distinct stored keys spread over [0, n). */
-static uint64_t wl_hot_index(uint64_t j, uint64_t count, uint64_t n) {
+static inline uint64_t wl_hot_index(uint64_t j, uint64_t count, uint64_t n) {
   uint64_t stride = n / count;
   wl_rng r = wl_seed(3, j);
   return j * stride + wl_next(&r) % stride;
