@@ -57,7 +57,7 @@
  * containers too, as with the EphemeralContainers feature gate on
  * (off by default in Kubernetes v1.18).
  */
-#define KUBEREF_GENERATE_EPHEMERAL_CONTAINERS 1
+#define KUBEREF_GENERATE_EPHEMERAL_CONTAINERS 1u
 
 /**
  * A container reference manager (upstream `RefManager`): a thread-safe map

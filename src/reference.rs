@@ -339,7 +339,7 @@ pub fn field_path<'a, L: ContainerNames + ?Sized>(
     container: &'a [u8],
     opts: GenerateOptions,
 ) -> Option<FieldPath<'a>> {
-    let mut lists = vec_lists(pod, opts);
+    let mut lists = searched_lists(pod, opts);
     lists.find_map(|(list, names)| {
         names.position(container).map(|i| {
             if container.is_empty() {
@@ -351,7 +351,7 @@ pub fn field_path<'a, L: ContainerNames + ?Sized>(
     })
 }
 
-fn vec_lists<'p, 'a, L: ContainerNames + ?Sized>(
+fn searched_lists<'p, 'a, L: ContainerNames + ?Sized>(
     pod: &'p Pod<'a, L>,
     opts: GenerateOptions,
 ) -> impl Iterator<Item = (ContainerList, &'a L)> + 'p {

@@ -39,7 +39,7 @@ pub const KUBEREF_PANIC: kuberef_status = 6;
 /// `kuberef_generate_container_ref` flag: search the pod's ephemeral
 /// containers too, as with the EphemeralContainers feature gate on
 /// (off by default in Kubernetes v1.18).
-pub const KUBEREF_GENERATE_EPHEMERAL_CONTAINERS: u32 = 1;
+pub const KUBEREF_GENERATE_EPHEMERAL_CONTAINERS: u32 = 1u32;
 
 /// A view of bytes: `len` bytes at `ptr`, any values (embedded NULs count;
 /// no NUL terminator is needed on input). `ptr` may be NULL only when `len`

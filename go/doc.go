@@ -1,0 +1,23 @@
+// Package kuberef is a drop-in replacement for the Kubernetes v1.18.6
+// kubelet's container reference manager (kubecontainer.RefManager,
+// GenerateContainerRef and ContainerID), answered by the kuberef C library
+// through cgo. A kubelet fork switches by changing one import:
+//
+//	kubecontainer "k8s.io/kubernetes/pkg/kubelet/container"
+//
+// becomes, for these names,
+//
+//	kubecontainer "github.com/kuberef/kuberef/go"
+//
+// and every reference stored in Global() is visible to C code and plugins
+// that use the same loaded libkuberef.
+//
+// Linking: by default the package links libkuberef.so dynamically, with
+// flags from pkg-config (set PKG_CONFIG_PATH to the directory holding
+// kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
+// Go binary instead. See the repository README, section "Go".
+//
+// Every operation is one cgo call: strings are passed to C as pointer and
+// length for the duration of the call (no C.CString copies), results come
+// back in one Go allocation, and C never keeps a Go pointer.
+package kuberef

@@ -1,0 +1,171 @@
+package kuberef
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// RefManager is a drop-in replacement for upstream's kubecontainer.RefManager
+// (Kubernetes v1.18.6): a thread-safe map from container ID to object
+// reference, with the same SetRef, GetRef and ClearRef. The map lives in the
+// C library, so the references stored in Global() are visible to C code and
+// plugins in the same process.
+//
+// Differences from upstream, all implied by storing copies outside the Go heap:
+//   - SetRef stores a copy of *ref, and GetRef returns a fresh copy: changing
+//     a returned reference (or the one passed to SetRef) does not change the
+//     stored one, and two GetRef calls return different pointers. Upstream
+//     stores and returns the caller's pointer itself.
+//   - SetRef(id, nil) removes the reference stored under id (it is ClearRef):
+//     GetRef then returns (nil, false). Upstream stores the nil pointer and
+//     GetRef returns (nil, true). The v1.18.6 kubelet never stores nil (it
+//     checks ref != nil first), and the prober regenerates a reference on a
+//     miss, so this only changes what a caller that stores nil observes.
+//   - The mutex is not embedded: there are no Lock/RLock methods to call.
+//
+// A RefManager from NewRefManager owns C memory; Close frees it (a finalizer
+// does so too if Close is never called). Close must not run concurrently
+// with other calls on the same manager; every other method is safe for
+// concurrent use. Using a closed manager panics.
+type RefManager struct {
+	m      unsafe.Pointer // *cManager (C memory), read and cleared atomically
+	global bool
+}
+
+// NewRefManager returns a new, empty manager, independent of every other
+// (upstream semantics). Free it with Close when done; a finalizer frees it
+// if it becomes unreachable first.
+func NewRefManager() *RefManager {
+	p := cNew()
+	if p == nil {
+		panic(&Error{Op: "NewRefManager", Status: 6})
+	}
+	r := &RefManager{m: unsafe.Pointer(p)}
+	runtime.SetFinalizer(r, (*RefManager).Close)
+	return r
+}
+
+var (
+	globalOnce sync.Once
+	globalMgr  *RefManager
+)
+
+// Global returns the process-wide manager of the loaded C library
+// (kuberef_global()), shared with C code and plugins that use the same copy
+// of the library. It is never freed; Close on it does nothing.
+func Global() *RefManager {
+	globalOnce.Do(func() {
+		globalMgr = &RefManager{m: unsafe.Pointer(cGlobal()), global: true}
+	})
+	return globalMgr
+}
+
+// Close frees a manager from NewRefManager and every reference it holds. It
+// is idempotent, does nothing on Global(), and always returns nil.
+func (r *RefManager) Close() error {
+	if r.global {
+		return nil
+	}
+	if p := atomic.SwapPointer(&r.m, nil); p != nil {
+		runtime.SetFinalizer(r, nil)
+		cFree((*cManager)(p))
+	}
+	return nil
+}
+
+func (r *RefManager) ptr() *cManager {
+	p := atomic.LoadPointer(&r.m)
+	if p == nil {
+		panic("kuberef: RefManager used after Close")
+	}
+	return (*cManager)(p)
+}
+
+// SetRef stores a copy of *ref under id, replacing any earlier reference
+// (upstream SetRef). SetRef(id, nil) is ClearRef(id); see RefManager.
+func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
+	if ref == nil {
+		r.ClearRef(id)
+		return
+	}
+	st := cSet(r.ptr(), id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
+		ref.APIVersion, ref.ResourceVersion, ref.FieldPath)
+	runtime.KeepAlive(r)
+	if st != statusOK {
+		panic(&Error{Op: "SetRef", Status: st})
+	}
+}
+
+// inlineBytes is how many bytes of reference text GetRef can return without
+// a second allocation: with the 112-byte ObjectReference it makes a 256-byte
+// block, which holds the references of typical pods.
+const inlineBytes = 144
+
+// refBlock is a reference and the bytes of its seven strings in one
+// allocation; GetRef returns &block.ref, which keeps the block alive.
+type refBlock struct {
+	ref v1.ObjectReference
+	buf [inlineBytes]byte
+}
+
+// GetRef returns a copy of the reference stored under id, or (nil, false) if
+// there is none (upstream GetRef). The copy is fresh on every call (see
+// RefManager); its seven strings share one allocation with it.
+func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
+	b := new(refBlock)
+	res := cGet(r.ptr(), id.Type, id.ID, &b.buf[0], inlineBytes)
+	runtime.KeepAlive(r)
+	if res.status == statusOK {
+		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
+		return &b.ref, true
+	}
+	for res.status == statusBufferTooSmall { // a longer reference: size it exactly
+		buf := make([]byte, res.needed)
+		res = cGet(r.ptr(), id.Type, id.ID, &buf[0], len(buf))
+		runtime.KeepAlive(r)
+		if res.status == statusOK {
+			ref := new(v1.ObjectReference)
+			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
+			return ref, true
+		}
+	}
+	if res.status == statusNotFound {
+		return nil, false
+	}
+	panic(&Error{Op: "GetRef", Status: res.status})
+}
+
+// fillRef points ref's fields into s, the one string the library wrote.
+func fillRef(ref *v1.ObjectReference, s string, r *result) {
+	f := func(i int) string { return s[r.off[i] : r.off[i]+r.len[i]] }
+	ref.Kind = f(0)
+	ref.Namespace = f(1)
+	ref.Name = f(2)
+	ref.UID = types.UID(f(3))
+	ref.APIVersion = f(4)
+	ref.ResourceVersion = f(5)
+	ref.FieldPath = f(6)
+}
+
+// ClearRef forgets the reference stored under id; clearing an absent id does
+// nothing (upstream ClearRef).
+func (r *RefManager) ClearRef(id ContainerID) {
+	st := cClear(r.ptr(), id.Type, id.ID)
+	runtime.KeepAlive(r)
+	if st != statusOK && st != statusNotFound {
+		panic(&Error{Op: "ClearRef", Status: st})
+	}
+}
+
+// Len returns the number of stored references (not in upstream). With
+// concurrent writers it is a count the manager had during the call.
+func (r *RefManager) Len() int {
+	n := cLen(r.ptr())
+	runtime.KeepAlive(r)
+	return n
+}
