@@ -18,7 +18,9 @@ BENCH_REPS ?= 3
 BENCH_MEM ?= 1000000
 BENCH_FLAGS ?=
 BENCH_CFLAGS := -std=c11 $(CWARN) -O2 -Iinclude -Ibench/c
-BENCH_GO_PROGRAMS := upstream-go table
+BENCH_GO_PROGRAMS := upstream-go kuberef-go table
+# cgo finds the in-tree library through its pkg-config file; an rpath finds it at run time.
+BENCH_GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))"
 BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
 
 TESTS += bench-smoke
@@ -34,6 +36,11 @@ $(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_
 $(BENCH_OUT)/upstream-go: FORCE_GO
 	@mkdir -p $(@D)
 	cd bench/go && go build -o $(abspath $@) ./upstream
+
+# The binding, linked dynamically against build/lib/libkuberef.so (its default mode).
+$(BENCH_OUT)/kuberef-go: $(BLIB)/$(SO_REAL) $(BLIB)/pkgconfig/kuberef.pc FORCE_GO
+	@mkdir -p $(@D)
+	cd bench/go && $(BENCH_GO_ENV) go build -o $(abspath $@) ./binding
 
 $(BENCH_OUT)/table: FORCE_GO
 	@mkdir -p $(@D)

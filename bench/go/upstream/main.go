@@ -156,11 +156,11 @@ func main() {
 			}
 		}
 		for r := 0; r < cfg.Reps; r++ {
-			harness.Print(impl, "get1", stored, harness.Measure(cfg.Sample, get1))
-			harness.Print(impl, "get2", stored, harness.Measure(cfg.Sample, get2))
-			harness.Print(impl, "setclear", stored, harness.Measure(cfg.Sample, setclear))
-			harness.Print(impl, "lifecycle", stored, harness.Measure(cfg.Sample, lifecycle))
-			harness.Print(impl, "generate", 0, harness.Measure(cfg.Sample, generateOp))
+			cfg.Run(impl, "get1", stored, get1)
+			cfg.Run(impl, "get2", stored, get2)
+			cfg.Run(impl, "setclear", stored, setclear)
+			cfg.Run(impl, "lifecycle", stored, lifecycle)
+			cfg.Run(impl, "generate", 0, generateOp)
 		}
 	}
 	_ = sink

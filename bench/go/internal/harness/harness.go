@@ -29,6 +29,7 @@ func threadCPUNanos() int64 {
 
 // Config is what the command line chose.
 type Config struct {
+	Only   string // -only OP: run just that operation (development)
 	Sizes  []uint64
 	Reps   int
 	Sample time.Duration
@@ -42,12 +43,13 @@ func Parse() Config {
 	sampleMs := flag.Float64("sample-ms", 50, "target duration of one sample")
 	sizes := flag.String("sizes", "1000,100000,1000000", "stored-ref counts, growing")
 	mem := flag.Uint64("mem", 0, "memory benchmark: bytes per ref with this many refs stored")
+	only := flag.String("only", "", "run only this operation (development)")
 	flag.BoolVar(&cpuClock, "cpu-clock", false, "time 1-thread loops with the thread CPU clock (development only)")
 	flag.Parse()
 	if cpuClock {
 		runtime.LockOSThread()
 	}
-	c := Config{Reps: *reps, Sample: time.Duration(*sampleMs * 1e6), Mem: *mem}
+	c := Config{Reps: *reps, Sample: time.Duration(*sampleMs * 1e6), Mem: *mem, Only: *only}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -124,9 +126,12 @@ func Parallel2(n int, f func(t, n int)) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(2*n)
 }
 
-// Print writes one sample line.
-func Print(impl, op string, stored uint64, ns float64) {
-	fmt.Printf("%s %s %d %.2f\n", impl, op, stored, ns)
+// Run measures op and prints one sample line, unless -only chose another.
+func (c Config) Run(impl, op string, stored uint64, f func(n int) float64) {
+	if c.Only != "" && c.Only != op {
+		return
+	}
+	fmt.Printf("%s %s %d %.2f\n", impl, op, stored, Measure(c.Sample, f))
 }
 
 // HeapInuse is runtime.MemStats.HeapInuse after two full collections.
