@@ -53,11 +53,13 @@ const SHARD_SHIFT: u32 = 32;
 /// The key's bytes in an entry and in a probe: hash (8), type length (4),
 /// type, ID. The hash comes first, so comparing keys compares it first.
 const KEY_FIXED: usize = 8 + 4;
-/// The field lengths after the key: 7 x 4 bytes.
-const LENS: usize = 4 * FIELD_COUNT;
+/// Set in an entry's first word when every field is shorter than 256 bytes
+/// and the field lengths are stored as one byte each (7 bytes instead of 28;
+/// with real references this saves a 16- or 32-byte malloc size class).
+const NARROW: u32 = 1 << 31;
 
 /// One stored reference, one allocation:
-/// `[key len u32][hash u64][type len u32][type][id][7 field lens u32][field\0 x 7]`.
+/// `[key len | NARROW u32][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
 /// The key (`[hash][type len][type][id]`) is what the table hashes and
 /// compares, as a borrowed `[u8]`: no trait objects, one `memcmp`.
 struct Entry(Box<[u8]>);
@@ -68,27 +70,45 @@ fn read_u32(b: &[u8], at: usize) -> usize {
 }
 
 impl Entry {
-    fn new(key: &[u8], fields: [&dyn Pieces; FIELD_COUNT]) -> Entry {
-        let lens = fields.map(|f| f.byte_len());
-        let size = 4 + key.len() + LENS + lens.iter().sum::<usize>() + FIELD_COUNT;
+    /// An entry for `key` whose field `k` has `lens[k]` bytes, written by
+    /// `write(k, buf)`.
+    #[inline(always)]
+    fn new(
+        key: &[u8],
+        lens: [usize; FIELD_COUNT],
+        mut write: impl FnMut(usize, &mut Vec<u8>),
+    ) -> Entry {
+        let narrow = lens.iter().all(|&l| l < 256);
+        let lens_size = if narrow { 1 } else { 4 } * FIELD_COUNT;
+        let size = 4 + key.len() + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
         let mut b = Vec::with_capacity(size);
-        b.extend_from_slice(&(key.len() as u32).to_ne_bytes());
+        let word = key.len() as u32 | if narrow { NARROW } else { 0 };
+        b.extend_from_slice(&word.to_ne_bytes());
         b.extend_from_slice(key);
-        for l in lens {
-            b.extend_from_slice(&(l as u32).to_ne_bytes());
+        if narrow {
+            b.extend(lens.map(|l| l as u8));
+        } else {
+            for l in lens {
+                b.extend_from_slice(&(l as u32).to_ne_bytes());
+            }
         }
-        for f in fields {
-            f.pieces(&mut |p| b.extend_from_slice(p));
+        for k in 0..FIELD_COUNT {
+            write(k, &mut b);
             b.push(0);
         }
         debug_assert_eq!(b.len(), size);
         Entry(b.into_boxed_slice())
     }
 
+    #[inline(always)]
+    fn key_len(&self) -> usize {
+        read_u32(&self.0, 0) & !(NARROW as usize)
+    }
+
     /// `[hash][type len][type][id]`
     #[inline(always)]
     fn key_bytes(&self) -> &[u8] {
-        &self.0[4..4 + read_u32(&self.0, 0)]
+        &self.0[4..4 + self.key_len()]
     }
 
     #[inline(always)]
@@ -100,12 +120,21 @@ impl Entry {
 
     #[inline(always)]
     fn stored(&self) -> StoredRef<'_> {
-        let at = 4 + read_u32(&self.0, 0);
-        let (lens_bytes, blob) = self.0[at..].split_at(LENS);
+        let rest = &self.0[4 + self.key_len()..];
         let mut lens = [0usize; FIELD_COUNT];
-        for (k, l) in lens.iter_mut().enumerate() {
-            *l = read_u32(lens_bytes, 4 * k);
-        }
+        let blob = if read_u32(&self.0, 0) & NARROW as usize != 0 {
+            let (lens_bytes, blob) = rest.split_at(FIELD_COUNT);
+            for (l, &b) in lens.iter_mut().zip(lens_bytes) {
+                *l = b as usize;
+            }
+            blob
+        } else {
+            let (lens_bytes, blob) = rest.split_at(4 * FIELD_COUNT);
+            for (k, l) in lens.iter_mut().enumerate() {
+                *l = read_u32(lens_bytes, 4 * k);
+            }
+            blob
+        };
         StoredRef { blob, lens }
     }
 }
@@ -197,6 +226,7 @@ fn key_hash(key: &[u8]) -> u64 {
 }
 
 impl Borrow<[u8]> for Entry {
+    #[inline(always)]
     fn borrow(&self) -> &[u8] {
         self.key_bytes()
     }
@@ -358,7 +388,7 @@ impl RefManager {
         reference: ObjectReferenceRef<'_>,
     ) -> Result<(), TooLong> {
         let f = reference.fields();
-        self.set_pieces(id, [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]])
+        self.insert(id, f.map(<[u8]>::len), |k, b| b.extend_from_slice(f[k]))
     }
 
     /// Like [`set`](Self::set), with fields given as pieces (for example a
@@ -369,10 +399,22 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         fields: [&dyn Pieces; FIELD_COUNT],
     ) -> Result<(), TooLong> {
+        self.insert(id, fields.map(|f| f.byte_len()), |k, b| {
+            fields[k].pieces(&mut |p| b.extend_from_slice(p))
+        })
+    }
+
+    #[inline(always)]
+    fn insert(
+        &self,
+        id: ContainerIdRef<'_>,
+        lens: [usize; FIELD_COUNT],
+        write: impl FnMut(usize, &mut Vec<u8>),
+    ) -> Result<(), TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
-        check_len(&fields.map(|f| f.byte_len()))?;
+        check_len(&lens)?;
         let probe = Probe::new(self, id);
-        let entry = Entry::new(probe.bytes(), fields);
+        let entry = Entry::new(probe.bytes(), lens, write);
         debug_assert!(entry.key() == id);
         let shard = self.shard(probe.hash());
         let old = {
@@ -537,6 +579,29 @@ mod tests {
             assert!(!m.contains(id.as_ref()));
         }
         assert_eq!(m.len(), 200);
+    }
+
+    #[test]
+    fn field_lengths_either_side_of_the_narrow_header() {
+        let m = RefManager::new();
+        for (i, n) in [0usize, 1, 254, 255, 256, 257, 70_000]
+            .into_iter()
+            .enumerate()
+        {
+            let id = ContainerId::new("containerd", i.to_string());
+            let mut want = r("a");
+            want.field_path = vec![b'p'; n];
+            want.kind = vec![b'k'; 255usize.saturating_sub(n)];
+            m.set(id.as_ref(), want.as_ref()).unwrap();
+            assert_eq!(m.get(id.as_ref()), Some(want.clone()), "field of {n} bytes");
+            let blob = m
+                .with_ref(id.as_ref(), |s| s.nul_terminated_fields().len())
+                .unwrap();
+            assert_eq!(
+                blob,
+                want.as_ref().fields().iter().map(|f| f.len() + 1).sum()
+            );
+        }
     }
 
     #[test]
