@@ -66,7 +66,7 @@ struct Entry(Box<[u8]>);
 
 #[inline(always)]
 fn read_u32(b: &[u8], at: usize) -> usize {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
+    u32::from_ne_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
 }
 
 impl Entry {
