@@ -1,8 +1,8 @@
 //! Generates the C header from the Rust source into OUT_DIR (the
 //! `header_is_current` test compares it with the committed
-//! include/kuberef.h), and sets the shared library's SONAME and its export
-//! list. Only `KUBEREF_WRITE_HEADER=1` (what `make header` sets) makes it
-//! write the committed copy.
+//! include/kuberef.h), and sets the shared library's SONAME, its export
+//! list and its load-once flag (`-z nodelete`). Only `KUBEREF_WRITE_HEADER=1`
+//! (what `make header` sets) makes it write the committed copy.
 
 use std::env;
 use std::path::PathBuf;
@@ -39,5 +39,10 @@ fn main() {
             "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
             script.display()
         );
+        // Load-once: the dynamic linker never unloads libkuberef.so once it
+        // is loaded (DF_1_NODELETE). Without it, a host that does not link
+        // the library itself unloads it when its last plugin is dlclosed,
+        // which drops every stored reference and leaks the global map.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 }

@@ -3,8 +3,9 @@
  * (RefManager, GenerateContainerRef, ContainerID) behind a stable C ABI.
  *
  * ABI 1. Every symbol declared here is part of ABI 1 and never changes
- * meaning; later versions only add symbols. Link with -lkuberef
- * (pkg-config: kuberef); the shared library's SONAME is libkuberef.so.1.
+ * meaning; later versions only add symbols (the list and the versioning
+ * rule are at KUBEREF_ABI_VERSION). Link with -lkuberef (pkg-config:
+ * kuberef); the shared library's SONAME is libkuberef.so.1.
  *
  * Rules for every function:
  * - Inputs are borrowed for the duration of the call only; the library
@@ -26,7 +27,11 @@
  * (or freed while another thread uses it), views pointing at freed or too
  * short memory, and buffers shorter than buf_len. Use after fork() of a
  * multithreaded process is unsupported (a lock held by another thread stays
- * held in the child); the library is load-once: do not dlclose it.
+ * held in the child); a single-threaded process's child may keep using it.
+ * The library is load-once: libkuberef.so is marked NODELETE, so dlclose
+ * never unloads it and the global manager lives as long as the process.
+ * Plugins that link it share one global manager; a plugin that links its
+ * own static copy (libkuberef.a) has its own, separate one.
  */
 
 
@@ -39,10 +44,32 @@
 #include <stdint.h>
 
 /**
- * The version of the C ABI this header describes. A plugin compares it
- * with `kuberef_abi_version()` at load time. It changes (with the SONAME,
- * `libkuberef.so.N`) only if an ABI 1 symbol would have to change meaning;
- * additions keep it.
+ * The version of the C ABI this header describes.
+ *
+ * ABI 1 is: the functions `kuberef_global`, `kuberef_manager_new`,
+ * `kuberef_manager_free`, `kuberef_set_ref`, `kuberef_get_ref`,
+ * `kuberef_clear_ref`, `kuberef_len`, `kuberef_generate_container_ref`,
+ * `kuberef_container_id_parse`, `kuberef_container_id_format`,
+ * `kuberef_version`, `kuberef_abi_version` and `kuberef_status_message`;
+ * the types `kuberef_status`, `kuberef_str`, `kuberef_container_id`,
+ * `kuberef_object_reference`, `kuberef_pod` and `kuberef_manager`; and the
+ * constants `KUBEREF_ABI_VERSION`, `KUBEREF_MAX_STR_LEN`,
+ * `KUBEREF_GENERATE_EPHEMERAL_CONTAINERS` and the status codes
+ * `KUBEREF_OK` to `KUBEREF_PANIC`. None of them ever changes meaning
+ * (signature, layout, numbers or behaviour).
+ *
+ * The rule: this number, and with it the SONAME `libkuberef.so.N`, changes
+ * only if an ABI 1 symbol would have to change meaning. Additions (new
+ * functions, new flags, new types) keep both, so a program built against
+ * ABI 1 runs unchanged on every later ABI 1 library. On an older library,
+ * a program that calls an added function gets an undefined-symbol error
+ * (at `dlopen(RTLD_NOW)`, at start with `-z now`, else at the first call),
+ * and a new flag gets `KUBEREF_INVALID_ARGUMENT`: never a silent
+ * misbehaviour.
+ *
+ * A plugin checks at load time that `kuberef_abi_version()` (the library
+ * the dynamic linker found) equals this compile-time number, and refuses
+ * to start otherwise.
  */
 #define KUBEREF_ABI_VERSION 1
 
@@ -374,7 +401,8 @@ const char *kuberef_version(void);
 
 /**
  * The ABI version of the loaded library; equal to `KUBEREF_ABI_VERSION`
- * when header and library match.
+ * when header and library match. A plugin compares the two at load time
+ * (see `KUBEREF_ABI_VERSION` for the rule).
  */
 uint32_t kuberef_abi_version(void);
 

@@ -371,7 +371,8 @@ pub extern "C" fn kuberef_version() -> *const c_char {
 }
 
 /// The ABI version of the loaded library; equal to `KUBEREF_ABI_VERSION`
-/// when header and library match.
+/// when header and library match. A plugin compares the two at load time
+/// (see `KUBEREF_ABI_VERSION` for the rule).
 #[no_mangle]
 pub extern "C" fn kuberef_abi_version() -> u32 {
     ffi_boundary!("kuberef_abi_version", KUBEREF_ABI_VERSION, {

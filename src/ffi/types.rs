@@ -5,10 +5,32 @@
 
 use std::os::raw::c_char;
 
-/// The version of the C ABI this header describes. A plugin compares it
-/// with `kuberef_abi_version()` at load time. It changes (with the SONAME,
-/// `libkuberef.so.N`) only if an ABI 1 symbol would have to change meaning;
-/// additions keep it.
+/// The version of the C ABI this header describes.
+///
+/// ABI 1 is: the functions `kuberef_global`, `kuberef_manager_new`,
+/// `kuberef_manager_free`, `kuberef_set_ref`, `kuberef_get_ref`,
+/// `kuberef_clear_ref`, `kuberef_len`, `kuberef_generate_container_ref`,
+/// `kuberef_container_id_parse`, `kuberef_container_id_format`,
+/// `kuberef_version`, `kuberef_abi_version` and `kuberef_status_message`;
+/// the types `kuberef_status`, `kuberef_str`, `kuberef_container_id`,
+/// `kuberef_object_reference`, `kuberef_pod` and `kuberef_manager`; and the
+/// constants `KUBEREF_ABI_VERSION`, `KUBEREF_MAX_STR_LEN`,
+/// `KUBEREF_GENERATE_EPHEMERAL_CONTAINERS` and the status codes
+/// `KUBEREF_OK` to `KUBEREF_PANIC`. None of them ever changes meaning
+/// (signature, layout, numbers or behaviour).
+///
+/// The rule: this number, and with it the SONAME `libkuberef.so.N`, changes
+/// only if an ABI 1 symbol would have to change meaning. Additions (new
+/// functions, new flags, new types) keep both, so a program built against
+/// ABI 1 runs unchanged on every later ABI 1 library. On an older library,
+/// a program that calls an added function gets an undefined-symbol error
+/// (at `dlopen(RTLD_NOW)`, at start with `-z now`, else at the first call),
+/// and a new flag gets `KUBEREF_INVALID_ARGUMENT`: never a silent
+/// misbehaviour.
+///
+/// A plugin checks at load time that `kuberef_abi_version()` (the library
+/// the dynamic linker found) equals this compile-time number, and refuses
+/// to start otherwise.
 pub const KUBEREF_ABI_VERSION: u32 = 1;
 
 /// The largest string the library accepts in any view, in bytes (64 MiB).
