@@ -170,53 +170,29 @@ impl<'a> StoredRef<'a> {
     }
 }
 
-/// The key bytes of a container ID, built for a lookup: on the stack when
-/// short (every real runtime's IDs are), on the heap otherwise.
-enum Probe {
-    Inline([u8; 128], usize),
-    Heap(Vec<u8>),
-}
-
-impl Probe {
-    #[inline(always)]
-    fn new(m: &RefManager, id: ContainerIdRef<'_>) -> Probe {
-        let len = KEY_FIXED + id.typ.len() + id.id.len();
-        let mut p = if len <= 128 {
-            Probe::Inline([0; 128], len)
-        } else {
-            Probe::Heap(vec![0; len])
-        };
-        let b = p.bytes_mut();
-        let (fixed, rest) = b.split_at_mut(KEY_FIXED);
-        let (typ, idb) = rest.split_at_mut(id.typ.len());
-        typ.copy_from_slice(id.typ);
-        idb.copy_from_slice(id.id);
-        fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
-        let hash = hash_bytes(m.seed[0], m.seed[1], &b[8..]);
-        b[..8].copy_from_slice(&hash.to_ne_bytes());
-        p
-    }
-
-    #[inline(always)]
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        match self {
-            Probe::Inline(b, len) => &mut b[..*len],
-            Probe::Heap(v) => v,
-        }
-    }
-
-    #[inline(always)]
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Probe::Inline(b, len) => &b[..*len],
-            Probe::Heap(v) => v,
-        }
-    }
-
-    #[inline(always)]
-    fn hash(&self) -> u64 {
-        key_hash(self.bytes())
-    }
+/// Lays out the key bytes of `id` (`[hash][type len][type][id]`) for a
+/// lookup, on the stack when short (every real runtime's IDs are; heap
+/// otherwise), and calls `f` with them. Built in place: no copy of the
+/// buffer itself.
+#[inline(always)]
+fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
+    let len = KEY_FIXED + id.typ.len() + id.id.len();
+    let mut inline = [0u8; 128];
+    let mut heap = Vec::new();
+    let b: &mut [u8] = if len <= inline.len() {
+        &mut inline[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    let (fixed, rest) = b.split_at_mut(KEY_FIXED);
+    let (typ, idb) = rest.split_at_mut(id.typ.len());
+    typ.copy_from_slice(id.typ);
+    idb.copy_from_slice(id.id);
+    fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
+    let hash = hash_bytes(m.seed[0], m.seed[1], &b[8..]);
+    b[..8].copy_from_slice(&hash.to_ne_bytes());
+    f(b)
 }
 
 /// The hash at the start of key bytes.
@@ -413,10 +389,10 @@ impl RefManager {
     ) -> Result<(), TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
         check_len(&lens)?;
-        let probe = Probe::new(self, id);
-        let entry = Entry::new(probe.bytes(), lens, write);
+        let (entry, shard) = with_key(self, id, |key| {
+            (Entry::new(key, lens, write), self.shard(key_hash(key)))
+        });
         debug_assert!(entry.key() == id);
-        let shard = self.shard(probe.hash());
         let old = {
             let mut t = Self::write(shard);
             let old = t.replace(entry);
@@ -437,9 +413,10 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         f: impl FnOnce(StoredRef<'_>) -> R,
     ) -> Option<R> {
-        let probe = Probe::new(self, id);
-        let t = Self::read(self.shard(probe.hash()));
-        t.get(probe.bytes()).map(|e| f(e.stored()))
+        with_key(self, id, |key| {
+            let t = Self::read(self.shard(key_hash(key)));
+            t.get(key).map(|e| f(e.stored()))
+        })
     }
 
     /// A copy of the reference stored under `id` (upstream `GetRef`).
@@ -455,16 +432,15 @@ impl RefManager {
     /// Forgets the reference stored under `id` (upstream `ClearRef`);
     /// returns whether there was one.
     pub fn clear(&self, id: ContainerIdRef<'_>) -> bool {
-        let probe = Probe::new(self, id);
-        let shard = self.shard(probe.hash());
-        let old = {
+        let old = with_key(self, id, |key| {
+            let shard = self.shard(key_hash(key));
             let mut t = Self::write(shard);
-            let old = t.take(probe.bytes());
+            let old = t.take(key);
             if old.is_some() {
                 shard.len.fetch_sub(1, Ordering::Relaxed);
             }
             old
-        };
+        });
         old.is_some()
     }
 
