@@ -42,11 +42,11 @@ type op struct {
 }
 
 var ops = []op{
-	{"get1", "GetRef, 1 thread (1,000 keys cycled)", true, 0.6, 2.0},
-	{"setclear", "SetRef + ClearRef pair, 1 thread", true, 0.9, 2.0},
-	{"get2", "GetRef, 2 threads at once (aggregate)", true, 0.5, 1.5},
+	{"get1", "GetRef, 1 thread", true, 0.6, 2.0},
+	{"setclear", "SetRef + ClearRef", true, 0.9, 2.0},
+	{"get2", "GetRef, 2 threads (aggregate)", true, 0.5, 1.5},
 	{"generate", "GenerateContainerRef", false, 0.5, 1.0},
-	{"lifecycle", "lifecycle: generate + set + 3 gets + clear", true, 0.6, 1.3},
+	{"lifecycle", "Lifecycle (generate, set, 3 gets, clear)", true, 0.6, 1.3},
 }
 
 func median(v []float64) float64 {
@@ -84,9 +84,9 @@ func ratio(a, b, target float64) (string, bool) {
 	s := fmt.Sprintf("%.2f", r)
 	if target > 0 {
 		if r <= target {
-			return s + " ✓", true
+			return fmt.Sprintf("%s ✓ (≤ %.1f)", s, target), true
 		}
-		return s + " ✗", false
+		return fmt.Sprintf("%s ✗ (≤ %.1f)", s, target), false
 	}
 	return s, true
 }
@@ -181,7 +181,7 @@ func main() {
 			n = len(v)
 		}
 	}
-	fmt.Printf("Median ns/op over up to %d samples per cell; ratios are against upstream Go in the same run (✓/✗: issue-7 target).\n\n", n)
+	fmt.Printf("Median ns/op over up to %d samples per cell; ratios against upstream Go of the same run; ✓/✗: the issue-7 target in brackets.\n\n", n)
 	fmt.Println("| operation | stored refs | kuberef from C | kuberef from Go | upstream Go | Rust floor (no FFI) | C / Go | Go binding / Go | C / floor |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, o := range ops {
@@ -205,13 +205,13 @@ func main() {
 			if o.sized {
 				stored = fmtNum(s)
 			}
-			fmt.Printf("| %s (≤ %.1f / ≤ %.1f) | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				o.label, o.targetC, o.targetGo, stored, ns(c), ns(g), ns(up), ns(fl), rc, rg, rf)
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				o.label, stored, ns(c), ns(g), ns(up), ns(fl), rc, rg, rf)
 		}
 	}
 	if len(sizes) >= 2 {
 		lo, hi := sizes[0], sizes[len(sizes)-1]
-		fmt.Printf("\nScale, GetRef 1 thread, %s vs %s stored (target ≤ 2.0 for kuberef):", fmtNum(hi), fmtNum(lo))
+		fmt.Printf("\nScale, GetRef 1 thread, time at %s stored / time at %s:", fmtNum(hi), fmtNum(lo))
 		for _, impl := range []string{implC, implGo, implUp, implFloor} {
 			a, b := get(impl, "get1", hi), get(impl, "get1", lo)
 			target := 0.0
