@@ -74,17 +74,23 @@ impl Entry {
     /// `write(k, buf)`.
     #[inline(always)]
     fn new(
-        key: &[u8],
+        hash: u64,
+        id: ContainerIdRef<'_>,
         lens: [usize; FIELD_COUNT],
         mut write: impl FnMut(usize, &mut Vec<u8>),
     ) -> Entry {
         let narrow = lens.iter().all(|&l| l < 256);
         let lens_size = if narrow { 1 } else { 4 } * FIELD_COUNT;
-        let size = 4 + key.len() + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
+        let key_len = KEY_FIXED + id.typ.len() + id.id.len();
+        let size = 4 + key_len + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
         let mut b = Vec::with_capacity(size);
-        let word = key.len() as u32 | if narrow { NARROW } else { 0 };
+        let word = key_len as u32 | if narrow { NARROW } else { 0 };
         b.extend_from_slice(&word.to_ne_bytes());
-        b.extend_from_slice(key);
+        // The key bytes as `with_key` lays them out.
+        b.extend_from_slice(&hash.to_ne_bytes());
+        b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
+        b.extend_from_slice(id.typ);
+        b.extend_from_slice(id.id);
         if narrow {
             b.extend(lens.map(|l| l as u8));
         } else {
@@ -188,7 +194,7 @@ fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> 
     // Hashed from the caller's bytes, not from the copy: reading back bytes
     // that were just stored by memcpy stalls on store forwarding (it made
     // the hash 3x slower).
-    let hash = hash_bytes(hash_bytes(m.seed[0], m.seed[1], id.typ), m.seed[1], id.id);
+    let hash = key_hash_of(m, id);
     let (fixed, rest) = b.split_at_mut(KEY_FIXED);
     let (typ, idb) = rest.split_at_mut(id.typ.len());
     typ.copy_from_slice(id.typ);
@@ -196,6 +202,12 @@ fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> 
     fixed[..8].copy_from_slice(&hash.to_ne_bytes());
     fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
     f(b)
+}
+
+/// The hash of a container ID (stored at the start of its key bytes).
+#[inline(always)]
+fn key_hash_of(m: &RefManager, id: ContainerIdRef<'_>) -> u64 {
+    hash_bytes(hash_bytes(m.seed[0], m.seed[1], id.typ), m.seed[1], id.id)
 }
 
 /// The hash at the start of key bytes.
@@ -392,10 +404,11 @@ impl RefManager {
     ) -> Result<(), TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
         check_len(&lens)?;
-        let (entry, shard) = with_key(self, id, |key| {
-            (Entry::new(key, lens, write), self.shard(key_hash(key)))
-        });
+        // No stack copy of the key: the entry is built from the caller's bytes.
+        let hash = key_hash_of(self, id);
+        let entry = Entry::new(hash, id, lens, write);
         debug_assert!(entry.key() == id);
+        let shard = self.shard(hash);
         let old = {
             let mut t = Self::write(shard);
             let old = t.replace(entry);
