@@ -242,7 +242,7 @@ func main() {
 	if memN > 0 {
 		r, ok := ratio(memC, memUp, 0.7)
 		tally(ok, 0.7*boolf(!math.IsNaN(memC) && !math.IsNaN(memUp)))
-		fmt.Printf("\nMemory at %s stored refs, bytes per ref: kuberef %s (RSS growth), upstream Go %s (HeapInuse growth after GC); kuberef / Go %s (target ≤ 0.7).\n",
+		fmt.Printf("\nMemory at %s stored refs, bytes per ref: kuberef %s (RSS growth), upstream Go %s (HeapInuse growth after GC); kuberef / Go %s.\n",
 			fmtNum(memN), ns(memC), ns(memUp), r)
 	}
 	fmt.Printf("\nTargets: %d met, %d missed.\n", met, missed)
