@@ -10,7 +10,6 @@ package kuberef
 // stored in C memory, so the cgo pointer rules hold without runtime.Pinner.
 
 /*
-#cgo pkg-config: kuberef
 #include <stdint.h>
 #include <stdlib.h>
 #include "kuberef.h"

@@ -351,3 +351,44 @@ func TestGenerateContainerRefShapes(t *testing.T) {
 		t.Errorf("nil container: %v", err)
 	}
 }
+
+// Writers overwrite one key with two different references while readers
+// read it: every read is exactly one of the two, never a mix.
+func TestConcurrentOverwriteReadsAreWhole(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	id := kuberef.BuildContainerID("containerd", "shared")
+	a := sampleRef(1)
+	b := &v1.ObjectReference{Kind: "Other", APIVersion: "apps/v1", Namespace: strings.Repeat("n", 200),
+		Name: "b", UID: "uid-b", ResourceVersion: "2", FieldPath: "spec.initContainers[0]"}
+	m.SetRef(id, a)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if (i+w)%2 == 0 {
+					m.SetRef(id, a)
+				} else {
+					m.SetRef(id, b)
+				}
+			}
+		}(w)
+	}
+	for i := 0; i < 20000; i++ {
+		got, ok := m.GetRef(id)
+		if !ok || (*got != *a && *got != *b) {
+			t.Errorf("read a mixed or missing reference: %+v %v", got, ok)
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -72,13 +72,25 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 	p := podStrings{pod.Kind, pod.APIVersion, pod.Namespace, pod.Name, string(pod.UID), pod.ResourceVersion}
 	out := outputBound(&p, container.Name, n)
 
-	// One allocation for everything the library reads and writes: the
-	// output first (the returned strings point into it), then the name
-	// lengths (4-byte aligned), then the names back to back.
+	// One buffer for everything the library reads and writes: the output
+	// first (the returned strings point into it), then the name lengths
+	// (4-byte aligned), then the names back to back. For a typical pod it is
+	// the tail of the block that also holds the returned reference, so the
+	// call allocates once.
 	lensAt := (out + 3) &^ 3
 	namesAt := lensAt + 4*n
-	scratch := make([]byte, namesAt+names)
-	lens := unsafe.Slice((*uint32)(unsafe.Pointer(&scratch[0])), (namesAt)/4)[lensAt/4:]
+	var ref *v1.ObjectReference
+	var scratch []byte
+	if namesAt+names <= genInline {
+		b := new(genBlock)
+		ref, scratch = &b.ref, b.buf[:]
+	} else {
+		ref, scratch = new(v1.ObjectReference), make([]byte, namesAt+names)
+	}
+	var lens []uint32
+	if n > 0 {
+		lens = unsafe.Slice((*uint32)(unsafe.Pointer(&scratch[lensAt])), n)
+	}
 	at, k := namesAt, 0
 	put := func(name string) {
 		lens[k] = uint32(len(name))
@@ -107,7 +119,6 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 		res := cGenerate(&p, container.Name, ephemeral, lp, np, nc, ni, ne, buf, bufLen)
 		switch res.status {
 		case statusOK:
-			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(buf, res.needed), &res)
 			return ref, nil
 		case statusBufferTooSmall: // not expected: outputBound is an upper bound
@@ -117,6 +128,16 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 			return nil, &Error{Op: "GenerateContainerRef", Status: res.status}
 		}
 	}
+}
+
+// genInline is how many bytes of output and input GenerateContainerRef can
+// keep in the block of the reference it returns (a 288-byte block with the
+// 112-byte ObjectReference).
+const genInline = 176
+
+type genBlock struct {
+	ref v1.ObjectReference
+	buf [genInline]byte
 }
 
 // outputBound is an upper bound on the bytes the library writes: the seven

@@ -44,6 +44,18 @@
 #include <stdint.h>
 
 /**
+ * `kuberef_load` flag: afterwards the manager holds exactly the file's
+ * references (without it, the file's references are merged in: same IDs
+ * overwritten, others kept).
+ */
+#define KUBEREF_LOAD_REPLACE 1u
+
+/**
+ * The version of `kuberef_stats` this header describes.
+ */
+#define KUBEREF_STATS_VERSION 1
+
+/**
  * The version of the C ABI this header describes.
  *
  * ABI 1 is: the functions `kuberef_global`, `kuberef_manager_new`,
@@ -221,6 +233,108 @@ typedef struct kuberef_pod {
    */
   size_t ephemeral_containers_len;
 } kuberef_pod;
+
+/**
+ * The visitor `kuberef_for_each` calls with each (container ID, reference)
+ * pair. The views point into a copy owned by the library, each followed by
+ * a NUL byte, and are valid only until the callback returns. Return 0 to
+ * go on, anything else to stop. The callback must return normally (no
+ * longjmp, no C++ exception through the library).
+ */
+typedef int (*kuberef_visit_fn)(void *ctx,
+                                const struct kuberef_container_id *id,
+                                const struct kuberef_object_reference *ref);
+
+/**
+ * A manager's counters, filled by `kuberef_get_stats`. Grows only at the end: the
+ * caller sets `size` to `sizeof(kuberef_stats)` before the call and the
+ * library writes only what fits in `size` bytes, so a program built against
+ * this header keeps working with later libraries. Every counter is summed
+ * over the manager's shards without stopping writers: each is a value it
+ * had during the call, and they may disagree slightly under concurrency.
+ */
+typedef struct kuberef_stats {
+  /**
+   * In: `sizeof(kuberef_stats)` as the caller knows it. Left as is.
+   */
+  uint32_t size;
+  /**
+   * Out: the version of the filled struct (`KUBEREF_STATS_VERSION`).
+   */
+  uint32_t version;
+  /**
+   * References stored by `kuberef_set_ref` (overwrites included) and by
+   * `kuberef_load`.
+   */
+  uint64_t sets;
+  /**
+   * Lookups by `kuberef_get_ref`: `hits + misses`.
+   */
+  uint64_t gets;
+  /**
+   * Lookups that found a reference.
+   */
+  uint64_t hits;
+  /**
+   * Lookups that found none.
+   */
+  uint64_t misses;
+  /**
+   * References removed by `kuberef_clear_ref` (calls that found none are
+   * not counted).
+   */
+  uint64_t clears;
+  /**
+   * References removed in bulk by `kuberef_clear_pod`, `kuberef_retain`
+   * and `kuberef_load` with `KUBEREF_LOAD_REPLACE`.
+   */
+  uint64_t pruned;
+  /**
+   * References stored now.
+   */
+  uint64_t count;
+  /**
+   * Approximate bytes the stored references use: entries and hash-table
+   * slots, without allocator overhead.
+   */
+  uint64_t bytes;
+} kuberef_stats;
+
+/**
+ * Saving or loading failed in the operating system (for example a missing
+ * directory, no permission, a full disk); the target file and the manager
+ * are unchanged.
+ */
+#define KUBEREF_IO_ERROR 7
+
+/**
+ * `kuberef_load`: there is no file at that path; the manager is unchanged.
+ */
+#define KUBEREF_FILE_NOT_FOUND 8
+
+/**
+ * `kuberef_load`: the file is not a kuberef references file (wrong magic);
+ * the manager is unchanged.
+ */
+#define KUBEREF_FILE_FOREIGN 9
+
+/**
+ * `kuberef_load`: a references file of a format version this library does
+ * not read; the manager is unchanged.
+ */
+#define KUBEREF_FILE_VERSION 10
+
+/**
+ * `kuberef_load`: the file ends before its header says it does; the
+ * manager is unchanged.
+ */
+#define KUBEREF_FILE_TRUNCATED 11
+
+/**
+ * `kuberef_load`: a checksum does not match or the contents are
+ * inconsistent; the manager is unchanged.
+ */
+#define KUBEREF_FILE_CORRUPT 12
 
 /**
  * Success; outputs were written.
@@ -411,6 +525,150 @@ uint32_t kuberef_abi_version(void);
  * unknown codes get a generic text.
  */
 const char *kuberef_status_message(uint32_t status);
+
+/**
+ * Removes every reference whose `uid` equals `pod_uid` byte for byte (for
+ * example when the kubelet forgets a pod), and writes how many it removed
+ * to `*removed` when `removed` is not NULL. Scales with the number of
+ * stored references; a shard's write lock is held only while its matching
+ * references are removed.
+ * Returns `KUBEREF_OK` (also when nothing matched), `KUBEREF_NULL_ARGUMENT`
+ * (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `pod_uid` is a valid view; `removed` is
+ * NULL or writable.
+ */
+kuberef_status kuberef_clear_pod(struct kuberef_manager *m,
+                                 struct kuberef_str pod_uid,
+                                 size_t *removed);
+
+/**
+ * Keeps only the references stored under the `n` container IDs in
+ * `live_ids` (for example the containers the runtime still reports),
+ * removes every other one, and writes how many it removed to `*removed`
+ * when `removed` is not NULL. IDs without a reference are ignored;
+ * `live_ids` may be NULL when `n` is 0 (which removes everything). Runs in
+ * O(stored + n): the live IDs are hashed once. Every view is checked
+ * before anything is removed.
+ * Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m`),
+ * `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `live_ids` is NULL or points to `n` valid
+ * container IDs; `removed` is NULL or writable.
+ */
+kuberef_status kuberef_retain(struct kuberef_manager *m,
+                              const struct kuberef_container_id *live_ids,
+                              size_t n,
+                              size_t *removed);
+
+/**
+ * Calls `visit(ctx, &id, &ref)` for every stored pair, and writes the
+ * number of calls made to `*visited` when `visited` is not NULL. The
+ * manager is copied one shard at a time (1/32 of it) and no lock is held
+ * while `visit` runs, so `visit` may call any kuberef function, on this
+ * manager too. Consistency is per shard: a reference stored for the whole
+ * call is visited exactly once; one set or cleared during the call is
+ * visited at most once. The order is unspecified. A non-zero return from
+ * `visit` stops the enumeration (still `KUBEREF_OK`).
+ * Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `visit`) or
+ * `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `visit` is NULL or a function as
+ * described by `kuberef_visit_fn`; `visited` is NULL or writable.
+ */
+kuberef_status kuberef_for_each(const struct kuberef_manager *m,
+                                kuberef_visit_fn visit,
+                                void *ctx,
+                                size_t *visited);
+
+/**
+ * Writes every reference in `m` to the file at `path` atomically: into
+ * `<path>.kuberef-tmp` in the same directory (mode 0600), fsync, rename
+ * over `path`, fsync of the directory. The file on disk is therefore always
+ * either the previous complete file or the new one, even if the process is
+ * killed. `path` is a view of the path's bytes (no NUL needed; an embedded
+ * NUL or an empty path gets `KUBEREF_INVALID_ARGUMENT`); a relative path is
+ * relative to the current directory. The manager is copied shard by shard
+ * (the same consistency as `kuberef_for_each`) and no lock is held during
+ * I/O. Saves in one process run one at a time; two processes must not save
+ * to the same path at once. `*saved`, when `saved` is not NULL, receives
+ * the number of references written.
+ * Returns `KUBEREF_OK`, `KUBEREF_IO_ERROR` (the previous file is
+ * untouched and the temporary file removed), `KUBEREF_NULL_ARGUMENT`
+ * (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `path` is a valid view; `saved` is NULL
+ * or writable.
+ */
+kuberef_status kuberef_save(const struct kuberef_manager *m,
+                            struct kuberef_str path,
+                            size_t *saved);
+
+/**
+ * Restores the references saved by `kuberef_save` in the file at `path`
+ * (a view of the path's bytes, as for `kuberef_save`). With `flags` 0 they
+ * are merged in (same IDs overwritten, others kept); with
+ * `KUBEREF_LOAD_REPLACE` the manager afterwards holds exactly the file's
+ * references (they are set first, then the others removed, so concurrent
+ * readers never miss a reference that is in both). The whole file is read
+ * and checked before anything changes: on every error the manager is
+ * unchanged. `*loaded`, when `loaded` is not NULL, receives the number of
+ * references in the file.
+ * Returns `KUBEREF_OK`, `KUBEREF_FILE_NOT_FOUND`, `KUBEREF_FILE_FOREIGN`,
+ * `KUBEREF_FILE_VERSION`, `KUBEREF_FILE_TRUNCATED`, `KUBEREF_FILE_CORRUPT`,
+ * `KUBEREF_IO_ERROR`, `KUBEREF_NULL_ARGUMENT` (`m`),
+ * `KUBEREF_INVALID_ARGUMENT` (bad view, path or unknown flag) or
+ * `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `path` is a valid view; `loaded` is NULL
+ * or writable.
+ */
+kuberef_status kuberef_load(struct kuberef_manager *m,
+                            struct kuberef_str path,
+                            uint32_t flags,
+                            size_t *loaded);
+
+/**
+ * Writes `*ref` as JSON into `buf`, followed by a NUL: exactly the bytes
+ * Go's `json.Marshal` produces for a `v1.ObjectReference` with these
+ * fields (field order `kind, namespace, name, uid, apiVersion,
+ * resourceVersion, fieldPath`; empty fields omitted; `<`, `>`, `&`,
+ * U+2028, U+2029 and control characters escaped as Go does; each byte of
+ * invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`.
+ * `*needed`, when not NULL, receives the JSON's length plus one on
+ * `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when
+ * `buf_len` is 0.
+ * Returns `KUBEREF_OK`, `KUBEREF_BUFFER_TOO_SMALL`, `KUBEREF_NULL_ARGUMENT`
+ * (`ref`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `ref` is NULL or valid with valid views; `buf` has `buf_len` writable
+ * bytes; `needed` is NULL or writable.
+ */
+kuberef_status kuberef_ref_to_json(const struct kuberef_object_reference *ref,
+                                   char *buf,
+                                   size_t buf_len,
+                                   size_t *needed);
+
+/**
+ * Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
+ * `out->size = sizeof(kuberef_stats)` first; a size smaller than this
+ * header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
+ * always on (relaxed per-shard atomics) and summed here; each shard's lock
+ * is taken briefly to size its table.
+ * Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),
+ * `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * `m` is NULL or a live manager; `out` is NULL or points to `out->size`
+ * writable bytes.
+ */
+kuberef_status kuberef_get_stats(const struct kuberef_manager *m, struct kuberef_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,31 +1,45 @@
 # The Go binding (go/) and its upstream differential tests (go/upstreamtest/).
 #
-#   make go-test    vet + tests of the binding, dynamically and statically linked,
-#                   under -race and with cgo pointer checks (cgocheck=1 and cgocheck2)
+#   make go-test    gofmt, vet and the tests of the binding and of the upstream
+#                   differential module, all under -race (cgo pointer checks
+#                   cgocheck=1 on), dynamically and statically linked, plus the
+#                   binding built without pkg-config and with GOEXPERIMENT=cgocheck2
 #   make go-bench   the benchmarks: the binding beside upstream's pure Go, one run
 #
 # Both build the library first and point cgo at the in-tree build through
 # pkg-config (build/lib/pkgconfig/kuberef.pc); the dynamic test binaries find
-# libkuberef.so through an rpath.
+# libkuberef.so through an rpath. Every step builds with -race so that the
+# large Kubernetes dependencies are compiled in one flavour only (vet too).
 
 GO ?= go
-GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))"
+GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))" GODEBUG=cgocheck=1
+GO_NOPC_ENV := PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) CGO_LDFLAGS="-L$(abspath $(BLIB)) -Wl,-rpath,$(abspath $(BLIB))" GODEBUG=cgocheck=1
 GO_STATIC := -tags kuberef_static
 GO_BENCH_TIME ?= 1s
+GO_BENCH_COUNT ?= 1
+# GO_CGOCHECK2=no skips the GOEXPERIMENT=cgocheck2 run (it rebuilds the
+# standard library and k8s.io/api: about 100 s of a cold go-test).
+GO_CGOCHECK2 ?= yes
 
 .PHONY: go-test go-bench
 
 go-test: lib
-	cd go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) vet $(GO_STATIC) ./...
+	@test -z "$$(gofmt -l go)" || { gofmt -l go; echo "go-test: gofmt needed"; exit 1; }
+	cd go && $(GO_ENV) $(GO) vet -race ./... && $(GO_ENV) $(GO) vet -race $(GO_STATIC) ./...
 	cd go && $(GO_ENV) $(GO) test -count=1 -race ./...
 	cd go && $(GO_ENV) $(GO) test -count=1 -race $(GO_STATIC) ./...
-	cd go && GODEBUG=cgocheck=1 $(GO_ENV) $(GO) test -count=1 ./...
-	cd go && GOEXPERIMENT=cgocheck2 $(GO_ENV) $(GO) test -count=1 $(GO_STATIC) ./...
-	cd go && $(GO_ENV) $(GO) test -c $(GO_STATIC) -o $(abspath $(B))/go-static.test .
-	@! ldd $(B)/go-static.test | grep kuberef || { echo "go-test: the kuberef_static binary links libkuberef.so"; exit 1; }
-	@echo "go-test: passed (vet; -race dynamic and static; cgocheck=1; cgocheck2)"
+	cd go && $(GO_NOPC_ENV) $(GO) test -count=1 -race -tags kuberef_nopkgconfig . ./internal/interop
+	cd go && $(GO_ENV) $(GO) test -c -race $(GO_STATIC) -o $(abspath $(B))/go-static.test .
+	cd go && $(GO_ENV) $(GO) test -c -race $(GO_STATIC) -o $(abspath $(B))/go-interop-static.test ./internal/interop
+	@! ldd $(B)/go-static.test $(B)/go-interop-static.test | grep kuberef || { echo "go-test: a kuberef_static binary links libkuberef.so"; exit 1; }
+	cd go/upstreamtest && $(GO_ENV) $(GO) vet -race ./...
+	cd go/upstreamtest && $(GO_ENV) $(GO) test -count=1 -race ./...
+	cd go/upstreamtest && $(GO_ENV) $(GO) test -count=1 -race $(GO_STATIC) ./...
+	if [ "$(GO_CGOCHECK2)" != no ]; then cd go && GOEXPERIMENT=cgocheck2 $(GO_ENV) $(GO) test -count=1 $(GO_STATIC) ./...; fi
+	@echo "go-test: passed (gofmt; vet; binding and upstream differential tests under -race, dynamic and static; binding without pkg-config and with cgocheck2)"
 
 go-bench: lib
-	cd go && $(GO_ENV) $(GO) test -run '^$$' -bench . -benchmem -benchtime $(GO_BENCH_TIME) ./...
+	cd go && $(GO_ENV) $(GO) test -run '^$$' -bench . -benchmem -benchtime $(GO_BENCH_TIME) -count $(GO_BENCH_COUNT) .
+	cd go/upstreamtest && $(GO_ENV) $(GO) test -run '^$$' -bench . -benchmem -benchtime $(GO_BENCH_TIME) -count $(GO_BENCH_COUNT) .
 
 TESTS += go-test

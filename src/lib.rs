@@ -10,12 +10,19 @@
 
 pub mod container_id;
 pub mod ffi;
+pub mod json;
+pub mod leak;
 pub mod manager;
+pub mod persist;
 pub mod reference;
+pub mod snapshot;
+pub mod stats;
 
 pub use container_id::{ContainerId, ContainerIdRef, InvalidContainerId};
 pub use manager::{RefManager, StoredRef, TooLong, MAX_STR_LEN};
+pub use persist::{LoadError, LoadMode};
 pub use reference::{
     generate_container_ref, GenerateOptions, GeneratedRef, ObjectReference, ObjectReferenceRef,
     Pod, IMPLICIT_CONTAINER_PREFIX,
 };
+pub use stats::Stats;

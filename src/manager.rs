@@ -26,6 +26,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::container_id::ContainerIdRef;
 use crate::reference::{ObjectReference, ObjectReferenceRef, Pieces, FIELD_COUNT};
+use crate::stats::{ShardStats, Stats};
 
 /// The largest string (each key part and each reference field) a manager
 /// stores, in bytes: 64 MiB.
@@ -53,6 +54,9 @@ const SHARD_SHIFT: u32 = 32;
 /// The key's bytes in an entry and in a probe: hash (8), type length (4),
 /// type, ID. The hash comes first, so comparing keys compares it first.
 const KEY_FIXED: usize = 8 + 4;
+/// The bytes of an entry before its key's type bytes (key length word, hash,
+/// type length): where an entry starts relative to its key type.
+const HEADER: usize = 4 + KEY_FIXED;
 /// Set in an entry's first word when every field is shorter than 256 bytes
 /// and the field lengths are stored as one byte each (7 bytes instead of 28;
 /// with real references this saves a 16- or 32-byte malloc size class).
@@ -109,6 +113,12 @@ impl Entry {
     #[inline(always)]
     fn key_len(&self) -> usize {
         read_u32(&self.0, 0) & !(NARROW as usize)
+    }
+
+    /// The manager's hash of the key, stored at its start.
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        key_hash(self.key_bytes())
     }
 
     /// `[hash][type len][type][id]`
@@ -182,6 +192,15 @@ impl<'a> StoredRef<'a> {
 /// buffer itself.
 #[inline(always)]
 fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
+    // Hashed from the caller's bytes, not from the copy: reading back bytes
+    // that were just stored by memcpy stalls on store forwarding (it made
+    // the hash 3x slower).
+    with_hashed_key(key_hash_of(m, id), id, f)
+}
+
+/// [`with_key`] for a key whose hash is known.
+#[inline(always)]
+fn with_hashed_key<R>(hash: u64, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
     let len = KEY_FIXED + id.typ.len() + id.id.len();
     let mut inline = [0u8; 128];
     let mut heap = Vec::new();
@@ -191,10 +210,6 @@ fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> 
         heap.resize(len, 0);
         &mut heap
     };
-    // Hashed from the caller's bytes, not from the copy: reading back bytes
-    // that were just stored by memcpy stalls on store forwarding (it made
-    // the hash 3x slower).
-    let hash = key_hash_of(m, id);
     let (fixed, rest) = b.split_at_mut(KEY_FIXED);
     let (typ, idb) = rest.split_at_mut(id.typ.len());
     typ.copy_from_slice(id.typ);
@@ -260,6 +275,8 @@ type Table = HashSet<Entry, BuildHasherDefault<PassThrough>>;
 struct Shard {
     table: RwLock<Table>,
     len: AtomicUsize,
+    /// Counters (src/stats.rs), on the shard's own cache lines.
+    stats: ShardStats,
 }
 
 /// 128-bit multiply, folded: the mixing step of the key hash.
@@ -352,6 +369,7 @@ impl RefManager {
             .map(|_| Shard {
                 table: RwLock::new(Table::default()),
                 len: AtomicUsize::new(0),
+                stats: ShardStats::default(),
             })
             .collect();
         RefManager { seed, shards }
@@ -408,6 +426,7 @@ impl RefManager {
         let hash = key_hash_of(self, id);
         let entry = Entry::new(hash, id, lens, write);
         debug_assert!(entry.key() == id);
+        let size = entry.0.len();
         let shard = self.shard(hash);
         let old = {
             let mut t = Self::write(shard);
@@ -415,6 +434,7 @@ impl RefManager {
             if old.is_none() {
                 shard.len.fetch_add(1, Ordering::Relaxed);
             }
+            shard.stats.on_set(size, old.as_ref().map(|e| e.0.len()));
             old
         };
         drop(old);
@@ -430,8 +450,11 @@ impl RefManager {
         f: impl FnOnce(StoredRef<'_>) -> R,
     ) -> Option<R> {
         with_key(self, id, |key| {
-            let t = Self::read(self.shard(key_hash(key)));
-            t.get(key).map(|e| f(e.stored()))
+            let shard = self.shard(key_hash(key));
+            let t = Self::read(shard);
+            let found = t.get(key);
+            shard.stats.on_get(found.is_some());
+            found.map(|e| f(e.stored()))
         })
     }
 
@@ -452,8 +475,9 @@ impl RefManager {
             let shard = self.shard(key_hash(key));
             let mut t = Self::write(shard);
             let old = t.take(key);
-            if old.is_some() {
+            if let Some(e) = &old {
                 shard.len.fetch_sub(1, Ordering::Relaxed);
+                shard.stats.on_clear(e.0.len());
             }
             old
         });
@@ -472,6 +496,179 @@ impl RefManager {
     /// Whether no reference is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+// --- Hooks for the modules beyond upstream ----------------------------------
+//
+// Leak control (src/leak.rs), enumeration and persistence (src/snapshot.rs,
+// src/persist.rs) and counters (src/stats.rs) work shard by shard through
+// these few primitives, so that no lock is held while caller code runs and a
+// write lock is held only for the removals themselves.
+
+/// Keys chosen for removal from one shard: hashes and key bytes copied out
+/// of the shard (under its read lock) into one arena.
+#[derive(Default)]
+pub(crate) struct Doomed {
+    keys: Vec<u8>,
+    /// Hash, type length, ID length, and where the entry's key was at the
+    /// scan (only a prefetch hint: never dereferenced).
+    items: Vec<(u64, usize, usize, usize)>,
+}
+
+impl Doomed {
+    /// Notes `id` (whose manager hash is `hash`) for removal.
+    pub(crate) fn push(&mut self, hash: u64, id: ContainerIdRef<'_>) {
+        self.keys.extend_from_slice(id.typ);
+        self.keys.extend_from_slice(id.id);
+        self.items
+            .push((hash, id.typ.len(), id.id.len(), id.typ.as_ptr() as usize));
+    }
+
+    /// Forgets every noted key, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.items.clear();
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, ContainerIdRef<'_>)> {
+        let mut at = 0;
+        self.items.iter().map(move |&(hash, t, i, _)| {
+            let typ = &self.keys[at..at + t];
+            let id = &self.keys[at + t..at + t + i];
+            at += t + i;
+            (hash, ContainerIdRef { typ, id })
+        })
+    }
+}
+
+/// A prefetch hint for the cache line holding address `addr`, which need not
+/// be valid (a prefetch has no effect on memory and never faults).
+#[inline(always)]
+fn prefetch_addr(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: _mm_prefetch only hints the cache; it dereferences nothing.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
+/// Asks the CPU to start loading the first 192 bytes of `bytes` (the header,
+/// the key and the first fields of an entry) into the cache.
+#[inline(always)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for off in (0..bytes.len().min(192)).step_by(64) {
+        // SAFETY: prefetching is a hint with no effect on memory; the address
+        // is inside `bytes`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                bytes.as_ptr().add(off).cast(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
+/// The most removals a bulk removal makes per write-lock hold.
+pub(crate) const REMOVE_BATCH: usize = 256;
+
+impl RefManager {
+    /// The number of shards (the unit of the bulk operations' consistency).
+    pub(crate) const SHARD_COUNT: usize = SHARDS;
+
+    /// The manager's hash of a key, as stored in its entry.
+    pub(crate) fn key_hash(&self, id: ContainerIdRef<'_>) -> u64 {
+        key_hash_of(self, id)
+    }
+
+    /// Calls `f(hash, id, reference)` for every entry of shard `shard` while
+    /// it is read-locked (one consistent view of that shard). `f` must be
+    /// short and must not call into this manager.
+    pub(crate) fn scan_shard(
+        &self,
+        shard: usize,
+        mut f: impl FnMut(u64, ContainerIdRef<'_>, StoredRef<'_>),
+    ) {
+        /// How many entries ahead of the one being looked at to prefetch:
+        /// entries are separate allocations, so a scan of a large manager
+        /// is one cache miss after another without it.
+        const AHEAD: usize = 8;
+        let t = Self::read(&self.shards[shard]);
+        let mut ahead = t.iter();
+        for e in ahead.by_ref().take(AHEAD) {
+            prefetch(&e.0);
+        }
+        for e in t.iter() {
+            if let Some(next) = ahead.next() {
+                prefetch(&next.0);
+            }
+            f(e.hash(), e.key(), e.stored());
+        }
+    }
+
+    /// Removes from shard `shard` each key in `doomed` whose entry still
+    /// satisfies `still` (checked under the write lock, so a reference
+    /// replaced since the scan is judged afresh); counted as pruned. The
+    /// write lock is taken for at most [`REMOVE_BATCH`] removals at a time
+    /// and the removed entries are freed after it is released, so readers
+    /// and writers of the shard wait for one batch at most. Returns how many
+    /// were removed.
+    pub(crate) fn remove_doomed(
+        &self,
+        shard: usize,
+        doomed: &Doomed,
+        mut still: impl FnMut(StoredRef<'_>) -> bool,
+    ) -> usize {
+        let s = &self.shards[shard];
+        let mut probes = doomed.iter().peekable();
+        // Entries are separate allocations: start loading the ones a few
+        // removals ahead (their addresses at the scan; a stale one costs
+        // nothing, a prefetch never faults).
+        let mut hints = doomed.items.iter().map(|it| it.3).skip(8);
+        let mut removed = Vec::with_capacity(doomed.items.len().min(REMOVE_BATCH));
+        let mut total = 0;
+        while probes.peek().is_some() {
+            {
+                let mut t = Self::write(s);
+                for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
+                    if let Some(h) = hints.next() {
+                        prefetch_addr(h.wrapping_sub(HEADER));
+                        prefetch_addr(h);
+                    }
+                    // One probe: take it, and put it back in the rare case
+                    // it was replaced by one that no longer qualifies.
+                    if let Some(e) = with_hashed_key(hash, id, |key| t.take(key)) {
+                        if still(e.stored()) {
+                            removed.push(e);
+                        } else {
+                            t.insert(e);
+                        }
+                    }
+                }
+                let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
+                s.len.fetch_sub(removed.len(), Ordering::Relaxed);
+                s.stats.on_prune(removed.len(), bytes);
+            }
+            total += removed.len();
+            removed.clear(); // frees the entries, with the lock released
+        }
+        total
+    }
+
+    /// The counters, summed over the shards (each shard's table is
+    /// read-locked briefly to size its slots).
+    pub fn stats(&self) -> Stats {
+        let mut total = Stats::default();
+        for s in self.shards.iter() {
+            let slots = Self::read(s).capacity();
+            let table_bytes = slots * (std::mem::size_of::<Entry>() + 1);
+            total.add_shard(&s.stats, s.len.load(Ordering::Relaxed), table_bytes);
+        }
+        total
     }
 }
 

@@ -2,6 +2,7 @@
 //! them, calls the safe core and writes its outputs only on success, inside
 //! the panic boundary. The doc comments here become `include/kuberef.h`.
 
+pub mod beyond;
 pub mod boundary;
 pub mod types;
 
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 use crate::container_id;
 use crate::manager::RefManager;
 use crate::reference::{self, ContainerNames, GenerateOptions, Pieces, FIELD_COUNT};
+pub use beyond::*;
 use boundary::*;
 pub use types::*;
 
@@ -410,7 +412,7 @@ pub extern "C" fn kuberef_status_message(status: u32) -> *const c_char {
             KUBEREF_BUFFER_TOO_SMALL => c"output buffer too small; retry with *needed bytes",
             KUBEREF_INVALID_CONTAINER_ID => c"invalid container ID: expected type://id",
             KUBEREF_PANIC => c"internal error: the library panicked; nothing was changed",
-            _ => c"unknown kuberef status code",
+            _ => beyond::status_message(status).unwrap_or(c"unknown kuberef status code"),
         };
         msg.as_ptr()
     })

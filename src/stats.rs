@@ -1,0 +1,145 @@
+//! Counters a kubelet can export as metrics: sets, gets (hits and misses),
+//! clears, bulk removals, the current count and the approximate bytes held.
+//!
+//! Each manager shard carries one [`ShardStats`] next to its lock, so a
+//! counter update touches a cache line the operation already owns; updates
+//! are relaxed atomic adds, and [`Stats`] sums the shards when read. The sum
+//! is not a snapshot: with concurrent writers each counter is a value it had
+//! during the read, and the counters may disagree with each other slightly.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// One shard's counters (relaxed atomics; only their sums mean anything).
+#[derive(Default, Debug)]
+pub(crate) struct ShardStats {
+    sets: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    clears: AtomicU64,
+    pruned: AtomicU64,
+    /// Bytes of the stored entries' own allocations.
+    entry_bytes: AtomicU64,
+}
+
+impl ShardStats {
+    /// A lookup found (`hit`) or did not find a reference.
+    #[inline]
+    pub(crate) fn on_get(&self, hit: bool) {
+        if hit { &self.hits } else { &self.misses }.fetch_add(1, Relaxed);
+    }
+
+    /// A reference of `new` bytes was stored, replacing one of `old` bytes.
+    #[inline]
+    pub(crate) fn on_set(&self, new: usize, old: Option<usize>) {
+        self.sets.fetch_add(1, Relaxed);
+        self.entry_bytes.fetch_add(new as u64, Relaxed);
+        if let Some(old) = old {
+            self.entry_bytes.fetch_sub(old as u64, Relaxed);
+        }
+    }
+
+    /// A reference of `bytes` bytes was removed by `clear` (one key).
+    #[inline]
+    pub(crate) fn on_clear(&self, bytes: usize) {
+        self.clears.fetch_add(1, Relaxed);
+        self.entry_bytes.fetch_sub(bytes as u64, Relaxed);
+    }
+
+    /// `n` references of `bytes` bytes in all were removed by a bulk removal
+    /// (clear_pod, retain, a replacing load).
+    #[inline]
+    pub(crate) fn on_prune(&self, n: usize, bytes: usize) {
+        self.pruned.fetch_add(n as u64, Relaxed);
+        self.entry_bytes.fetch_sub(bytes as u64, Relaxed);
+    }
+}
+
+/// A manager's counters, summed over its shards (see [`crate::RefManager::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Calls that stored a reference (`set`, and each reference a load stored).
+    pub sets: u64,
+    /// Lookups (`get`, `with_ref`, `contains`): `hits + misses`.
+    pub gets: u64,
+    /// Lookups that found a reference.
+    pub hits: u64,
+    /// Lookups that found none.
+    pub misses: u64,
+    /// References removed one at a time by `clear` (calls that found nothing
+    /// are not counted).
+    pub clears: u64,
+    /// References removed in bulk by `clear_pod`, `retain` and replacing loads.
+    pub pruned: u64,
+    /// References stored now.
+    pub count: u64,
+    /// Approximate bytes the stored references hold: each entry's allocation
+    /// plus the hash tables' slots (allocator overhead not included).
+    pub bytes: u64,
+}
+
+impl Stats {
+    /// Adds one shard's counters; `count` and `table_bytes` are the shard's
+    /// current length and the size of its table's slots.
+    pub(crate) fn add_shard(&mut self, s: &ShardStats, count: usize, table_bytes: usize) {
+        let hits = s.hits.load(Relaxed);
+        let misses = s.misses.load(Relaxed);
+        self.sets += s.sets.load(Relaxed);
+        self.hits += hits;
+        self.misses += misses;
+        self.gets += hits + misses;
+        self.clears += s.clears.load(Relaxed);
+        self.pruned += s.pruned.load(Relaxed);
+        self.count += count as u64;
+        // Relaxed adds and subtracts from different threads can be seen out of
+        // order for a moment; never report a wrapped-around value.
+        let entry = s.entry_bytes.load(Relaxed);
+        let entry = if entry > u64::MAX / 2 { 0 } else { entry };
+        self.bytes += entry + table_bytes as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::container_id::ContainerIdRef;
+    use crate::reference::ObjectReference;
+    use crate::RefManager;
+
+    #[test]
+    fn counters_follow_operations() {
+        let m = RefManager::new();
+        let r = ObjectReference {
+            name: b"n".to_vec(),
+            uid: b"pod".to_vec(),
+            ..Default::default()
+        };
+        let empty = m.stats();
+        assert_eq!((empty.sets, empty.gets, empty.count), (0, 0, 0));
+        for i in 0..100u32 {
+            m.set(ContainerIdRef::new(b"t", &i.to_le_bytes()), r.as_ref())
+                .unwrap();
+        }
+        m.set(ContainerIdRef::new(b"t", &0u32.to_le_bytes()), r.as_ref())
+            .unwrap();
+        for i in 0..150u32 {
+            m.get(ContainerIdRef::new(b"t", &i.to_le_bytes()));
+        }
+        assert!(m.clear(ContainerIdRef::new(b"t", &1u32.to_le_bytes())));
+        assert!(!m.clear(ContainerIdRef::new(b"t", &1u32.to_le_bytes())));
+        assert_eq!(m.clear_pod(b"pod"), 99);
+        let s = m.stats();
+        assert_eq!(s.sets, 101);
+        assert_eq!((s.gets, s.hits, s.misses), (150, 100, 50));
+        assert_eq!((s.clears, s.pruned, s.count), (1, 99, 0));
+        let full = {
+            m.set(ContainerIdRef::new(b"t", b"x"), r.as_ref()).unwrap();
+            m.stats()
+        };
+        assert_eq!(full.count, 1);
+        // At least the entry's 2 key bytes and 4 field bytes (whatever the
+        // entry layout), and gone again when it is removed.
+        assert!(full.bytes >= s.bytes + 6, "{} vs {}", full.bytes, s.bytes);
+        assert_eq!(m.clear_pod(b"pod"), 1);
+        let after = m.stats().bytes;
+        assert!(after + 6 <= full.bytes && after >= s.bytes);
+    }
+}

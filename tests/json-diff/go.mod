@@ -1,0 +1,3 @@
+module kuberef.test/jsondiff
+
+go 1.22
