@@ -271,6 +271,16 @@ impl Hasher for PassThrough {
 
 type Table = HashSet<Entry, BuildHasherDefault<PassThrough>>;
 
+/// `len += d` for a shard's count, which changes only under the shard's
+/// write lock: a load and a store, not a locked read-modify-write.
+#[inline(always)]
+fn add_len(len: &AtomicUsize, d: usize) {
+    len.store(
+        len.load(Ordering::Relaxed).wrapping_add(d),
+        Ordering::Relaxed,
+    );
+}
+
 #[repr(align(128))]
 struct Shard {
     table: RwLock<Table>,
@@ -432,7 +442,7 @@ impl RefManager {
             let mut t = Self::write(shard);
             let old = t.replace(entry);
             if old.is_none() {
-                shard.len.fetch_add(1, Ordering::Relaxed);
+                add_len(&shard.len, 1);
             }
             shard.stats.on_set(size, old.as_ref().map(|e| e.0.len()));
             old
@@ -476,7 +486,7 @@ impl RefManager {
             let mut t = Self::write(shard);
             let old = t.take(key);
             if let Some(e) = &old {
-                shard.len.fetch_sub(1, Ordering::Relaxed);
+                add_len(&shard.len, 1usize.wrapping_neg());
                 shard.stats.on_clear(e.0.len());
             }
             old
@@ -650,7 +660,7 @@ impl RefManager {
                     }
                 }
                 let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
-                s.len.fetch_sub(removed.len(), Ordering::Relaxed);
+                add_len(&s.len, removed.len().wrapping_neg());
                 s.stats.on_prune(removed.len(), bytes);
             }
             total += removed.len();
