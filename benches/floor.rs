@@ -149,12 +149,17 @@ fn hot_order(t: u64, n: u64) -> Vec<u64> {
 /// What a C caller's buffer receives from a get: the seven NUL-terminated
 /// fields and their views (here: lengths).
 fn get_into(m: &RefManager, id: ContainerIdRef<'_>, buf: &mut [u8; 512]) -> usize {
-    m.with_ref(id, |s| {
-        let blob = s.nul_terminated_fields();
-        buf[..blob.len()].copy_from_slice(blob);
-        s.lens()[FIELD_COUNT - 1]
-    })
-    .expect("stored")
+    let n = m
+        .with_ref(id, |s| {
+            let blob = s.nul_terminated_fields();
+            buf[..blob.len()].copy_from_slice(blob);
+            s.lens()[FIELD_COUNT - 1]
+        })
+        .expect("stored");
+    // The caller's buffer is observed, as a C caller's is: without this the
+    // copy into a buffer nobody reads could be optimized away.
+    black_box(&mut buf[..]);
+    n
 }
 
 /// What `kuberef_generate_container_ref` writes: the fields into a buffer.
@@ -352,6 +357,7 @@ fn main() {
                     let mut gbuf = [0u8; 512];
                     for _ in 0..n {
                         black_box(generate_into(&pods[k], &mut gbuf));
+                        black_box(&mut gbuf[..]);
                         k = (k + 1) % POOL;
                     }
                 })
