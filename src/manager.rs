@@ -7,10 +7,12 @@
 //! * 32 shards, each an `RwLock<HashSet<Entry>>` on its own cache lines, picked
 //!   by bits of the key's hash, so that readers and writers of different keys
 //!   rarely touch the same lock.
-//! * Each entry is **one allocation** holding the key's hash, the lengths, the
-//!   key bytes and the seven reference strings, each already followed by a NUL.
-//!   A lookup hashes the borrowed key bytes once (no key allocation) and a
-//!   get to a C buffer is one `memcpy` of the strings.
+//! * Each entry is **one allocation** holding the key (its hash first) and
+//!   the seven reference strings, each already followed by a NUL. A lookup
+//!   lays the key's bytes out on the stack, hashes them once with a seeded
+//!   folded-multiply hash (no allocation, no per-byte loop), and the table
+//!   compares keys as plain byte slices (hash first, one `memcmp`); a get to
+//!   a C buffer is one `memcpy` of the strings.
 //! * New entries are built before the lock is taken and replaced ones are
 //!   dropped after it is released, so writers hold a lock only for the table
 //!   operation itself.
@@ -55,60 +57,107 @@ const SHARDS: usize = 1 << SHARD_BITS;
 /// uses the low bits for the bucket and the top 7 bits for its tag byte.
 const SHARD_SHIFT: u32 = 32;
 
-/// Header: hash (8), key type length (4), key ID length (4), 7 field lengths (4 each).
-const HEADER: usize = 8 + 4 + 4 + 4 * FIELD_COUNT;
+/// The key's bytes in an entry and in a probe: hash (8), type length (4),
+/// type, ID. The hash comes first, so comparing keys compares it first.
+const KEY_FIXED: usize = 8 + 4;
+/// The bytes of an entry before its key's type bytes (key length word, hash,
+/// type length): where an entry starts relative to its key type.
+const HEADER: usize = 4 + KEY_FIXED;
+/// Set in an entry's first word when every field is shorter than 256 bytes
+/// and the field lengths are stored as one byte each (7 bytes instead of 28;
+/// with real references this saves a 16- or 32-byte malloc size class).
+const NARROW: u32 = 1 << 31;
 
-/// One stored reference: `[hash][lens][type][id][field\0 x 7]`.
+/// One stored reference, one allocation:
+/// `[key len | NARROW u32][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
+/// The key (`[hash][type len][type][id]`) is what the table hashes and
+/// compares, as a borrowed `[u8]`: no trait objects, one `memcmp`.
 struct Entry(Box<[u8]>);
 
+#[inline(always)]
 fn read_u32(b: &[u8], at: usize) -> usize {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
+    u32::from_ne_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
 }
 
 impl Entry {
-    fn new(hash: u64, id: ContainerIdRef<'_>, fields: [&dyn Pieces; FIELD_COUNT]) -> Entry {
-        let lens = fields.map(|f| f.byte_len());
-        let size = HEADER + id.typ.len() + id.id.len() + lens.iter().sum::<usize>() + FIELD_COUNT;
+    /// An entry for `key` whose field `k` has `lens[k]` bytes, written by
+    /// `write(k, buf)`.
+    #[inline(always)]
+    fn new(
+        hash: u64,
+        id: ContainerIdRef<'_>,
+        lens: [usize; FIELD_COUNT],
+        mut write: impl FnMut(usize, &mut Vec<u8>),
+    ) -> Entry {
+        let narrow = lens.iter().all(|&l| l < 256);
+        let lens_size = if narrow { 1 } else { 4 } * FIELD_COUNT;
+        let key_len = KEY_FIXED + id.typ.len() + id.id.len();
+        let size = 4 + key_len + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
         let mut b = Vec::with_capacity(size);
+        let word = key_len as u32 | if narrow { NARROW } else { 0 };
+        b.extend_from_slice(&word.to_ne_bytes());
+        // The key bytes as `with_key` lays them out.
         b.extend_from_slice(&hash.to_ne_bytes());
         b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
-        b.extend_from_slice(&(id.id.len() as u32).to_ne_bytes());
-        for l in lens {
-            b.extend_from_slice(&(l as u32).to_ne_bytes());
-        }
         b.extend_from_slice(id.typ);
         b.extend_from_slice(id.id);
-        for f in fields {
-            f.pieces(&mut |p| b.extend_from_slice(p));
+        if narrow {
+            b.extend(lens.map(|l| l as u8));
+        } else {
+            for l in lens {
+                b.extend_from_slice(&(l as u32).to_ne_bytes());
+            }
+        }
+        for k in 0..FIELD_COUNT {
+            write(k, &mut b);
             b.push(0);
         }
         debug_assert_eq!(b.len(), size);
         Entry(b.into_boxed_slice())
     }
 
+    #[inline(always)]
+    fn key_len(&self) -> usize {
+        read_u32(&self.0, 0) & !(NARROW as usize)
+    }
+
+    /// The manager's hash of the key, stored at its start.
+    #[inline(always)]
     fn hash(&self) -> u64 {
-        u64::from_ne_bytes(self.0[..8].try_into().expect("8 bytes"))
+        key_hash(self.key_bytes())
     }
 
+    /// `[hash][type len][type][id]`
+    #[inline(always)]
+    fn key_bytes(&self) -> &[u8] {
+        &self.0[4..4 + self.key_len()]
+    }
+
+    #[inline(always)]
     fn key(&self) -> ContainerIdRef<'_> {
-        let t = read_u32(&self.0, 8);
-        let i = read_u32(&self.0, 12);
-        ContainerIdRef {
-            typ: &self.0[HEADER..HEADER + t],
-            id: &self.0[HEADER + t..HEADER + t + i],
-        }
+        let k = self.key_bytes();
+        let (typ, id) = k[KEY_FIXED..].split_at(read_u32(k, 8));
+        ContainerIdRef { typ, id }
     }
 
+    #[inline(always)]
     fn stored(&self) -> StoredRef<'_> {
-        let start = HEADER + read_u32(&self.0, 8) + read_u32(&self.0, 12);
+        let rest = &self.0[4 + self.key_len()..];
         let mut lens = [0usize; FIELD_COUNT];
-        for (k, l) in lens.iter_mut().enumerate() {
-            *l = read_u32(&self.0, 16 + 4 * k);
-        }
-        StoredRef {
-            blob: &self.0[start..],
-            lens,
-        }
+        let blob = if read_u32(&self.0, 0) & NARROW as usize != 0 {
+            let (lens_bytes, blob) = rest.split_at(FIELD_COUNT);
+            for (l, &b) in lens.iter_mut().zip(lens_bytes) {
+                *l = b as usize;
+            }
+            blob
+        } else {
+            let (lens_bytes, blob) = rest.split_at(4 * FIELD_COUNT);
+            for (k, l) in lens.iter_mut().enumerate() {
+                *l = read_u32(lens_bytes, 4 * k);
+            }
+            blob
+        };
+        StoredRef { blob, lens }
     }
 }
 
@@ -143,71 +192,73 @@ impl<'a> StoredRef<'a> {
     }
 }
 
-/// The lookup key as a trait object, so that a `HashSet<Entry>` can be
-/// searched with a borrowed `(hash, type, id)` probe.
-trait Key {
-    fn hash(&self) -> u64;
-    fn key(&self) -> ContainerIdRef<'_>;
+/// Lays out the key bytes of `id` (`[hash][type len][type][id]`) for a
+/// lookup, on the stack when short (every real runtime's IDs are; heap
+/// otherwise), and calls `f` with them. Built in place: no copy of the
+/// buffer itself.
+#[inline(always)]
+fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
+    // Hashed from the caller's bytes, not from the copy: reading back bytes
+    // that were just stored by memcpy stalls on store forwarding (it made
+    // the hash 3x slower).
+    with_hashed_key(key_hash_of(m, id), id, f)
 }
 
-struct Probe<'a> {
-    hash: u64,
-    id: ContainerIdRef<'a>,
+/// [`with_key`] for a key whose hash is known.
+#[inline(always)]
+fn with_hashed_key<R>(hash: u64, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
+    let len = KEY_FIXED + id.typ.len() + id.id.len();
+    let mut inline = [0u8; 128];
+    let mut heap = Vec::new();
+    let b: &mut [u8] = if len <= inline.len() {
+        &mut inline[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    let (fixed, rest) = b.split_at_mut(KEY_FIXED);
+    let (typ, idb) = rest.split_at_mut(id.typ.len());
+    typ.copy_from_slice(id.typ);
+    idb.copy_from_slice(id.id);
+    fixed[..8].copy_from_slice(&hash.to_ne_bytes());
+    fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
+    f(b)
 }
 
-impl Key for Probe<'_> {
-    fn hash(&self) -> u64 {
-        self.hash
-    }
-    fn key(&self) -> ContainerIdRef<'_> {
-        self.id
-    }
+/// The hash of a container ID (stored at the start of its key bytes).
+#[inline(always)]
+fn key_hash_of(m: &RefManager, id: ContainerIdRef<'_>) -> u64 {
+    hash_bytes(hash_bytes(m.seed[0], m.seed[1], id.typ), m.seed[1], id.id)
 }
 
-impl Key for Entry {
-    fn hash(&self) -> u64 {
-        Entry::hash(self)
-    }
-    fn key(&self) -> ContainerIdRef<'_> {
-        Entry::key(self)
-    }
+/// The hash at the start of key bytes.
+#[inline(always)]
+fn key_hash(key: &[u8]) -> u64 {
+    u64::from_ne_bytes(key[..8].try_into().expect("8 bytes"))
 }
 
-impl Hash for dyn Key + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(Key::hash(self));
-    }
-}
-
-impl PartialEq for dyn Key + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        Key::hash(self) == Key::hash(other) && self.key() == other.key()
-    }
-}
-
-impl Eq for dyn Key + '_ {}
-
-impl<'a> Borrow<dyn Key + 'a> for Entry {
-    fn borrow(&self) -> &(dyn Key + 'a) {
-        self
+impl Borrow<[u8]> for Entry {
+    #[inline(always)]
+    fn borrow(&self) -> &[u8] {
+        self.key_bytes()
     }
 }
 
 impl Hash for Entry {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        Hash::hash(self as &dyn Key, state)
+        self.key_bytes().hash(state)
     }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        (self as &dyn Key) == (other as &dyn Key)
+        self.key_bytes() == other.key_bytes()
     }
 }
 
 impl Eq for Entry {}
 
-/// The tables hash with the hash already stored in each entry.
+/// The tables hash key bytes with the hash already at their start.
 #[derive(Default)]
 struct PassThrough(u64);
 
@@ -215,15 +266,26 @@ impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
         self.0
     }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 hashes are written")
+    #[inline(always)]
+    fn write(&mut self, key: &[u8]) {
+        self.0 = key_hash(key)
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n
-    }
+    /// The slice length `[u8]`'s `Hash` writes first: already in the hash.
+    #[inline(always)]
+    fn write_usize(&mut self, _: usize) {}
 }
 
 type Table = HashSet<Entry, BuildHasherDefault<PassThrough>>;
+
+/// `len += d` for a shard's count, which changes only under the shard's
+/// write lock: a load and a store, not a locked read-modify-write.
+#[inline(always)]
+fn add_len(len: &AtomicUsize, d: usize) {
+    len.store(
+        len.load(Ordering::Relaxed).wrapping_add(d),
+        Ordering::Relaxed,
+    );
+}
 
 #[repr(align(128))]
 struct Shard {
@@ -234,29 +296,54 @@ struct Shard {
 }
 
 /// 128-bit multiply, folded: the mixing step of the key hash.
-#[inline]
+#[inline(always)]
 fn fold_mul(a: u64, b: u64) -> u64 {
     let r = (a as u128).wrapping_mul(b as u128);
     (r as u64) ^ ((r >> 64) as u64)
 }
 
 const K0: u64 = 0x243f_6a88_85a3_08d3;
-const K1: u64 = 0x1319_8a2e_0370_7344;
 
-#[inline]
-fn hash_bytes(mut h: u64, seed: u64, bytes: &[u8]) -> u64 {
-    let mut chunks = bytes.chunks_exact(16);
-    for c in &mut chunks {
-        let a = u64::from_le_bytes(c[..8].try_into().expect("8"));
-        let b = u64::from_le_bytes(c[8..].try_into().expect("8"));
-        h = fold_mul(h ^ a ^ seed, b ^ K0);
-    }
-    let rest = chunks.remainder();
-    let mut tail = [0u8; 16];
-    tail[..rest.len()].copy_from_slice(rest);
-    let a = u64::from_le_bytes(tail[..8].try_into().expect("8"));
-    let b = u64::from_le_bytes(tail[8..].try_into().expect("8"));
-    fold_mul(h ^ a ^ seed, b ^ K1 ^ bytes.len() as u64)
+#[inline(always)]
+fn read8(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn read4(b: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
+}
+
+/// Hashes `bytes` into `h` with the secret `s`: 16 bytes per folded multiply,
+/// tails read as overlapping words (no copy, no call).
+#[inline(always)]
+fn hash_bytes(mut h: u64, s: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    h ^= (len as u64).wrapping_mul(K0);
+    let (a, b) = if len <= 16 {
+        if len >= 8 {
+            (read8(bytes, 0), read8(bytes, len - 8))
+        } else if len >= 4 {
+            (read4(bytes, 0), read4(bytes, len - 4))
+        } else if len > 0 {
+            let (x, y, z) = (
+                bytes[0] as u64,
+                bytes[len / 2] as u64,
+                bytes[len - 1] as u64,
+            );
+            ((x << 16) | (y << 8) | z, 0)
+        } else {
+            (0, 0)
+        }
+    } else {
+        let mut at = 0;
+        while len - at > 16 {
+            h = fold_mul(read8(bytes, at) ^ s, read8(bytes, at + 8) ^ h);
+            at += 16;
+        }
+        (read8(bytes, len - 16), read8(bytes, len - 8))
+    };
+    fold_mul(a ^ s, b ^ h)
 }
 
 /// The container reference manager (upstream `RefManager`). All methods take
@@ -304,11 +391,6 @@ impl RefManager {
         RefManager { seed, shards }
     }
 
-    fn hash(&self, id: ContainerIdRef<'_>) -> u64 {
-        let h = hash_bytes(self.seed[0], self.seed[1], id.typ);
-        hash_bytes(h ^ K1, self.seed[1], id.id)
-    }
-
     fn shard(&self, hash: u64) -> &Shard {
         &self.shards[((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)]
     }
@@ -331,7 +413,7 @@ impl RefManager {
         reference: ObjectReferenceRef<'_>,
     ) -> Result<(), TooLong> {
         let f = reference.fields();
-        self.set_pieces(id, [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]])
+        self.insert(id, f.map(<[u8]>::len), |k, b| b.extend_from_slice(f[k]))
     }
 
     /// Like [`set`](Self::set), with fields given as pieces (for example a
@@ -342,10 +424,24 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         fields: [&dyn Pieces; FIELD_COUNT],
     ) -> Result<(), TooLong> {
+        self.insert(id, fields.map(|f| f.byte_len()), |k, b| {
+            fields[k].pieces(&mut |p| b.extend_from_slice(p))
+        })
+    }
+
+    #[inline(always)]
+    fn insert(
+        &self,
+        id: ContainerIdRef<'_>,
+        lens: [usize; FIELD_COUNT],
+        write: impl FnMut(usize, &mut Vec<u8>),
+    ) -> Result<(), TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
-        check_len(&fields.map(|f| f.byte_len()))?;
-        let hash = self.hash(id);
-        let entry = Entry::new(hash, id, fields);
+        check_len(&lens)?;
+        // No stack copy of the key: the entry is built from the caller's bytes.
+        let hash = key_hash_of(self, id);
+        let entry = Entry::new(hash, id, lens, write);
+        debug_assert!(entry.key() == id);
         let size = entry.0.len();
         let shard = self.shard(hash);
         let old = {
@@ -355,7 +451,7 @@ impl RefManager {
             crate::ffi::boundary::injection_point(SET_LOCKED);
             let old = t.replace(entry);
             if old.is_none() {
-                shard.len.fetch_add(1, Ordering::Relaxed);
+                add_len(&shard.len, 1);
             }
             shard.stats.on_set(size, old.as_ref().map(|e| e.0.len()));
             old
@@ -372,13 +468,13 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         f: impl FnOnce(StoredRef<'_>) -> R,
     ) -> Option<R> {
-        let hash = self.hash(id);
-        let shard = self.shard(hash);
-        let t = Self::read(shard);
-        let probe = Probe { hash, id };
-        let found = t.get(&probe as &dyn Key);
-        shard.stats.on_get(found.is_some());
-        found.map(|e| f(e.stored()))
+        with_key(self, id, |key| {
+            let shard = self.shard(key_hash(key));
+            let t = Self::read(shard);
+            let found = t.get(key);
+            shard.stats.on_get(found.is_some());
+            found.map(|e| f(e.stored()))
+        })
     }
 
     /// A copy of the reference stored under `id` (upstream `GetRef`).
@@ -394,19 +490,17 @@ impl RefManager {
     /// Forgets the reference stored under `id` (upstream `ClearRef`);
     /// returns whether there was one.
     pub fn clear(&self, id: ContainerIdRef<'_>) -> bool {
-        let hash = self.hash(id);
-        let shard = self.shard(hash);
-        let probe = Probe { hash, id };
-        let old = {
+        let old = with_key(self, id, |key| {
+            let shard = self.shard(key_hash(key));
             let mut t = Self::write(shard);
             crate::ffi::boundary::injection_point(CLEAR_LOCKED);
-            let old = t.take(&probe as &dyn Key);
+            let old = t.take(key);
             if let Some(e) = &old {
-                shard.len.fetch_sub(1, Ordering::Relaxed);
+                add_len(&shard.len, 1usize.wrapping_neg());
                 shard.stats.on_clear(e.0.len());
             }
             old
-        };
+        });
         old.is_some()
     }
 
@@ -457,16 +551,13 @@ impl Doomed {
         self.items.clear();
     }
 
-    fn iter(&self) -> impl Iterator<Item = Probe<'_>> {
+    fn iter(&self) -> impl Iterator<Item = (u64, ContainerIdRef<'_>)> {
         let mut at = 0;
         self.items.iter().map(move |&(hash, t, i, _)| {
             let typ = &self.keys[at..at + t];
             let id = &self.keys[at + t..at + t + i];
             at += t + i;
-            Probe {
-                hash,
-                id: ContainerIdRef { typ, id },
-            }
+            (hash, ContainerIdRef { typ, id })
         })
     }
 }
@@ -511,7 +602,7 @@ impl RefManager {
 
     /// The manager's hash of a key, as stored in its entry.
     pub(crate) fn key_hash(&self, id: ContainerIdRef<'_>) -> u64 {
-        self.hash(id)
+        key_hash_of(self, id)
     }
 
     /// Calls `f(hash, id, reference)` for every entry of shard `shard` while
@@ -563,14 +654,14 @@ impl RefManager {
         while probes.peek().is_some() {
             {
                 let mut t = Self::write(s);
-                for probe in probes.by_ref().take(REMOVE_BATCH) {
+                for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
                     if let Some(h) = hints.next() {
                         prefetch_addr(h.wrapping_sub(HEADER));
                         prefetch_addr(h);
                     }
                     // One probe: take it, and put it back in the rare case
                     // it was replaced by one that no longer qualifies.
-                    if let Some(e) = t.take(&probe as &dyn Key) {
+                    if let Some(e) = with_hashed_key(hash, id, |key| t.take(key)) {
                         if still(e.stored()) {
                             removed.push(e);
                         } else {
@@ -579,7 +670,7 @@ impl RefManager {
                     }
                 }
                 let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
-                s.len.fetch_sub(removed.len(), Ordering::Relaxed);
+                add_len(&s.len, removed.len().wrapping_neg());
                 s.stats.on_prune(removed.len(), bytes);
             }
             total += removed.len();
@@ -675,6 +766,51 @@ mod tests {
             .with_ref(id.as_ref(), |s| s.nul_terminated_fields().to_vec())
             .unwrap();
         assert_eq!(blob, b"\0a\0b\0\xff\xfe\0\0\0\0\0");
+    }
+
+    #[test]
+    fn keys_of_every_length_up_to_and_past_the_inline_probe() {
+        // Every tail shape of the hash (0..3, 4..7, 8..16, blocks) and both
+        // probe kinds (stack up to 128 key bytes, heap beyond).
+        let m = RefManager::new();
+        let ids: Vec<ContainerId> = (0..300)
+            .map(|n| ContainerId::new(vec![b't'; n % 7], vec![b'x'; n]))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            m.set(id.as_ref(), r(&i.to_string()).as_ref()).unwrap();
+        }
+        assert_eq!(m.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(m.get(id.as_ref()).unwrap().name, i.to_string().as_bytes());
+        }
+        for id in ids.iter().step_by(3) {
+            assert!(m.clear(id.as_ref()));
+            assert!(!m.contains(id.as_ref()));
+        }
+        assert_eq!(m.len(), 200);
+    }
+
+    #[test]
+    fn field_lengths_either_side_of_the_narrow_header() {
+        let m = RefManager::new();
+        for (i, n) in [0usize, 1, 254, 255, 256, 257, 70_000]
+            .into_iter()
+            .enumerate()
+        {
+            let id = ContainerId::new("containerd", i.to_string());
+            let mut want = r("a");
+            want.field_path = vec![b'p'; n];
+            want.kind = vec![b'k'; 255usize.saturating_sub(n)];
+            m.set(id.as_ref(), want.as_ref()).unwrap();
+            assert_eq!(m.get(id.as_ref()), Some(want.clone()), "field of {n} bytes");
+            let blob = m
+                .with_ref(id.as_ref(), |s| s.nul_terminated_fields().len())
+                .unwrap();
+            assert_eq!(
+                blob,
+                want.as_ref().fields().iter().map(|f| f.len() + 1).sum()
+            );
+        }
     }
 
     #[test]

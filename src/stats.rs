@@ -2,8 +2,9 @@
 //! clears, bulk removals, the current count and the approximate bytes held.
 //!
 //! Each manager shard carries one [`ShardStats`] next to its lock, so a
-//! counter update touches a cache line the operation already owns; updates
-//! are relaxed atomic adds, and [`Stats`] sums the shards when read. The sum
+//! counter update touches a cache line the operation already owns; lookups
+//! update with relaxed atomic adds, writers (which hold the shard's write
+//! lock) with a plain load and store, and [`Stats`] sums the shards when read. The sum
 //! is not a snapshot: with concurrent writers each counter is a value it had
 //! during the read, and the counters may disagree with each other slightly.
 
@@ -21,36 +22,48 @@ pub(crate) struct ShardStats {
     entry_bytes: AtomicU64,
 }
 
+/// `c += d` for a counter that only one thread changes at a time (the writer
+/// counters below change only under their shard's write lock): a load and a
+/// store, not a locked read-modify-write. Readers still see whole values.
+#[inline(always)]
+fn add(c: &AtomicU64, d: u64) {
+    c.store(c.load(Relaxed).wrapping_add(d), Relaxed);
+}
+
 impl ShardStats {
-    /// A lookup found (`hit`) or did not find a reference.
+    /// A lookup found (`hit`) or did not find a reference. Lookups share
+    /// the shard's read lock, so this one is an atomic add.
     #[inline]
     pub(crate) fn on_get(&self, hit: bool) {
         if hit { &self.hits } else { &self.misses }.fetch_add(1, Relaxed);
     }
 
     /// A reference of `new` bytes was stored, replacing one of `old` bytes.
+    /// Called with the shard's write lock held.
     #[inline]
     pub(crate) fn on_set(&self, new: usize, old: Option<usize>) {
-        self.sets.fetch_add(1, Relaxed);
-        self.entry_bytes.fetch_add(new as u64, Relaxed);
-        if let Some(old) = old {
-            self.entry_bytes.fetch_sub(old as u64, Relaxed);
-        }
+        add(&self.sets, 1);
+        add(
+            &self.entry_bytes,
+            (new as u64).wrapping_sub(old.unwrap_or(0) as u64),
+        );
     }
 
     /// A reference of `bytes` bytes was removed by `clear` (one key).
+    /// Called with the shard's write lock held.
     #[inline]
     pub(crate) fn on_clear(&self, bytes: usize) {
-        self.clears.fetch_add(1, Relaxed);
-        self.entry_bytes.fetch_sub(bytes as u64, Relaxed);
+        add(&self.clears, 1);
+        add(&self.entry_bytes, (bytes as u64).wrapping_neg());
     }
 
     /// `n` references of `bytes` bytes in all were removed by a bulk removal
-    /// (clear_pod, retain, a replacing load).
+    /// (clear_pod, retain, a replacing load). Called with the shard's write
+    /// lock held.
     #[inline]
     pub(crate) fn on_prune(&self, n: usize, bytes: usize) {
-        self.pruned.fetch_add(n as u64, Relaxed);
-        self.entry_bytes.fetch_sub(bytes as u64, Relaxed);
+        add(&self.pruned, n as u64);
+        add(&self.entry_bytes, (bytes as u64).wrapping_neg());
     }
 }
 

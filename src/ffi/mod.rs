@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use crate::container_id;
 use crate::manager::RefManager;
-use crate::reference::{self, ContainerNames, GenerateOptions, FIELD_COUNT};
+use crate::reference::{self, ContainerNames, GenerateOptions, Pieces, FIELD_COUNT};
 pub use beyond::*;
 use boundary::*;
 pub use types::*;
@@ -287,21 +287,36 @@ pub unsafe extern "C" fn kuberef_generate_container_ref(
         let opts = GenerateOptions {
             ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
         };
-        let generated = reference::generate_container_ref(&pod, container, opts);
-        let fields = generated.fields();
+        let g = reference::generate_container_ref(&pod, container, opts);
+        // Five of the seven fields are plain slices of the pod: copied
+        // directly; only the API version and the field path are assembled
+        // from pieces (two dynamic calls instead of one per piece).
+        let (api_version, field_path) = (g.api_version.byte_len(), g.field_path.byte_len());
+        let lens = [g.kind.len(), g.namespace.len(), g.name.len(), g.uid.len(), api_version,
+                    g.resource_version.len(), field_path];
         let copy = |b: &mut [u8]| {
+            // Each field's NUL is at a known offset: the buffer is sized
+            // from `lens`, so only the bytes before each NUL are copied.
             let mut at = 0;
+            for f in [g.kind, g.namespace, g.name, g.uid] {
+                b[at..at + f.len()].copy_from_slice(f);
+                at += f.len();
+                b[at] = 0;
+                at += 1;
+            }
             let mut put = |p: &[u8]| {
                 b[at..at + p.len()].copy_from_slice(p);
                 at += p.len();
             };
-            for f in fields {
-                f.pieces(&mut put);
-                put(b"\0");
-            }
+            g.api_version.pieces(&mut put);
+            put(b"\0");
+            put(g.resource_version);
+            put(b"\0");
+            g.field_path.pieces(&mut put);
+            put(b"\0");
         };
         // SAFETY: the caller's contract (see the header).
-        unsafe { write_ref(fields.map(|f| f.byte_len()), copy, out, buf, needed) }
+        unsafe { write_ref(lens, copy, out, buf, needed) }
     })
 }
 

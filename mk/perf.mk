@@ -1,0 +1,60 @@
+# Issue 7: the performance benchmark suite (see README, "Performance").
+#
+#   make bench         release build of everything, then BENCH_ROUNDS rounds of
+#                      every benchmark program, then one table (medians, ratios
+#                      against upstream Go, targets met or missed) on stdout and
+#                      in build/bench/table.md
+#   make bench-smoke   (part of make test) each program once with tiny sizes and
+#                      samples, checking that every value is there and positive;
+#                      never a timing assertion
+#
+# BENCH_ROUNDS (default 3) process runs per program, each with BENCH_REPS samples
+# per cell (BENCH_FLAGS passes more options, e.g. --sample-ms 20); BENCH_MEM refs
+# for the memory benchmark (default 1,000,000).
+
+BENCH_OUT := $(B)/bench
+BENCH_ROUNDS ?= 3
+BENCH_REPS ?= 3
+BENCH_MEM ?= 1000000
+BENCH_FLAGS ?=
+BENCH_CFLAGS := -std=c11 $(CWARN) -O2 -Iinclude -Ibench/c
+BENCH_GO_PROGRAMS := upstream-go kuberef-go table
+# cgo finds the in-tree library through its pkg-config file; an rpath finds it at run time.
+BENCH_GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))"
+BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
+
+TESTS += bench-smoke
+
+.PHONY: bench bench-build bench-smoke bench-floor-build FORCE_GO
+
+$(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(DYN_LINK)
+
+# Go decides itself what to rebuild; the module lives in bench/go so its heavy
+# dependencies (k8s.io/kubernetes v1.18.6) never reach the binding's module.
+$(BENCH_OUT)/upstream-go: FORCE_GO
+	@mkdir -p $(@D)
+	cd bench/go && go build -o $(abspath $@) ./upstream
+
+# The binding, linked dynamically against build/lib/libkuberef.so (its default mode).
+$(BENCH_OUT)/kuberef-go: $(BLIB)/$(SO_REAL) $(BLIB)/pkgconfig/kuberef.pc FORCE_GO
+	@mkdir -p $(@D)
+	cd bench/go && $(BENCH_GO_ENV) go build -o $(abspath $@) ./binding
+
+$(BENCH_OUT)/table: FORCE_GO
+	@mkdir -p $(@D)
+	cd bench/go && go build -o $(abspath $@) ./table
+
+FORCE_GO:
+
+bench-floor-build: deps
+	$(CARGO) bench --bench floor --no-run
+
+bench-build: lib bench-floor-build $(BENCH_BINS)
+
+bench: bench-build
+	@bash bench/run.sh $(BENCH_OUT) $(BENCH_ROUNDS) $(BENCH_MEM) --reps $(BENCH_REPS) $(BENCH_FLAGS)
+
+bench-smoke: bench-build
+	@bash bench/run.sh $(BENCH_OUT)/smoke 1 10000 --quick --check
