@@ -14,16 +14,6 @@
 
 use crate::reference::ObjectReferenceRef;
 
-const NAMES: [&str; 7] = [
-    "kind",
-    "namespace",
-    "name",
-    "uid",
-    "apiVersion",
-    "resourceVersion",
-    "fieldPath",
-];
-
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The length of the valid UTF-8 sequence starting `b` (non-empty), or
@@ -105,7 +95,7 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
 pub fn write_object_reference(out: &mut Vec<u8>, r: &ObjectReferenceRef<'_>) {
     out.push(b'{');
     let mut first = true;
-    for (name, value) in NAMES.iter().zip(r.fields()) {
+    for (name, value) in crate::reference::FIELD_NAMES.iter().zip(r.fields()) {
         if value.is_empty() {
             continue;
         }

@@ -347,22 +347,8 @@ pub unsafe extern "C" fn kuberef_ref_to_json(
 ) -> kuberef_status {
     ffi_boundary!(status "kuberef_ref_to_json", {
         // SAFETY: the caller's contract (see the header).
-        let (fields, buf) = unsafe {
-            let r = non_null(r#ref)?;
-            (
-                [
-                    str_view(r.kind)?,
-                    str_view(r.namespace_)?,
-                    str_view(r.name)?,
-                    str_view(r.uid)?,
-                    str_view(r.api_version)?,
-                    str_view(r.resource_version)?,
-                    str_view(r.field_path)?,
-                ],
-                out_buf(buf, buf_len)?,
-            )
-        };
-        let json = crate::json::object_reference_json(&ObjectReferenceRef::from_fields(fields));
+        let (r, buf) = unsafe { (object_reference(r#ref)?, out_buf(buf, buf_len)?) };
+        let json = crate::json::object_reference_json(&r);
         let total = json.len() + 1;
         // SAFETY: as above.
         unsafe { set_needed(needed, total) };

@@ -146,6 +146,25 @@ pub(crate) unsafe fn container_id<'a>(
     }
 }
 
+/// An object reference argument, checked: every field a valid view.
+pub(crate) unsafe fn object_reference<'a>(
+    r: *const kuberef_object_reference,
+) -> Result<crate::reference::ObjectReferenceRef<'a>, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let r = non_null(r)?;
+        Ok(crate::reference::ObjectReferenceRef::from_fields([
+            str_view(r.kind)?,
+            str_view(r.namespace_)?,
+            str_view(r.name)?,
+            str_view(r.uid)?,
+            str_view(r.api_version)?,
+            str_view(r.resource_version)?,
+            str_view(r.field_path)?,
+        ]))
+    }
+}
+
 /// A view of bytes inside a caller's buffer.
 pub(crate) fn view_of(bytes: &[u8]) -> kuberef_str {
     kuberef_str {

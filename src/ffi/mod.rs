@@ -121,23 +121,8 @@ pub unsafe extern "C" fn kuberef_set_ref(
 ) -> kuberef_status {
     ffi_boundary!(status "kuberef_set_ref", {
         // SAFETY: the caller's contract (see the header).
-        let (m, id, fields) = unsafe {
-            let r = non_null(r#ref)?;
-            (
-                manager(m)?,
-                container_id(id)?,
-                [
-                    str_view(r.kind)?,
-                    str_view(r.namespace_)?,
-                    str_view(r.name)?,
-                    str_view(r.uid)?,
-                    str_view(r.api_version)?,
-                    str_view(r.resource_version)?,
-                    str_view(r.field_path)?,
-                ],
-            )
-        };
-        m.set(id, reference::ObjectReferenceRef::from_fields(fields))
+        let (m, id, r) = unsafe { (manager(m)?, container_id(id)?, object_reference(r#ref)?) };
+        m.set(id, r)
             .map_err(|_| KUBEREF_INVALID_ARGUMENT)
     })
 }
