@@ -539,6 +539,110 @@ static void test_format(void) {
   }
 }
 
+/* Stamps (kuberef_set_ref_stamped, kuberef_get_stamp, kuberef_get_ref_stamped):
+ * nonzero, new on every store, unique across keys, stable while the stored
+ * reference is, gone with it; the bad-input matrix leaves everything as it
+ * was, outputs included. */
+static void test_stamps(void) {
+  kuberef_manager *m = kuberef_manager_new();
+  kuberef_container_id a = cid("containerd", "stamp-a"), b = cid("containerd", "stamp-b"), bad_id;
+  kuberef_object_reference r = mkref("ok", "spec.containers{c}"), out, bad_ref;
+  kuberef_str null_view;
+  char buf[512];
+  size_t needed = 0;
+  uint64_t sa = 0, sb = 0, s2 = 0, got = 0, keep;
+
+  null_view.ptr = NULL;
+  null_view.len = 1;
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_NOT_FOUND);
+  CHECK(got == 0);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &a, &r, &sa), KUBEREF_OK);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &b, &r, &sb), KUBEREF_OK);
+  CHECK(sa != 0 && sb != 0 && sa != sb);
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_OK);
+  CHECK(got == sa);
+  got = 0;
+  out = sentinel_out();
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &a, &out, buf, sizeof buf, &needed, &got), KUBEREF_OK);
+  CHECK(got == sa);
+  CHECK_STR(out.name, "ok");
+  CHECK_STR(out.field_path, "spec.containers{c}");
+  CHECK(needed == strlen("Pod") + strlen("test-ns") + 2 + 36 + 2 + 2 + strlen("spec.containers{c}") + 7);
+
+  /* A plain kuberef_set_ref stores a new reference: a new stamp. */
+  CHECK_STATUS(kuberef_set_ref(m, &a, &r), KUBEREF_OK);
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_OK);
+  CHECK(got != sa && got != sb && got != 0);
+  s2 = got;
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_OK);
+  CHECK(got == s2);
+  CHECK_STATUS(kuberef_get_stamp(m, &b, &got), KUBEREF_OK);
+  CHECK(got == sb);
+
+  /* Outputs untouched on NOT_FOUND and BUFFER_TOO_SMALL. */
+  CHECK_STATUS(kuberef_clear_ref(m, &a), KUBEREF_OK);
+  got = 7;
+  out = sentinel_out();
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_NOT_FOUND);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &a, &out, buf, sizeof buf, NULL, &got), KUBEREF_NOT_FOUND);
+  CHECK(got == 7 && untouched(&out));
+  needed = 0;
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &b, &out, buf, 3, &needed, &got), KUBEREF_BUFFER_TOO_SMALL);
+  CHECK(got == 7 && untouched(&out) && needed > 3);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &b, &out, buf, needed, NULL, &got), KUBEREF_OK);
+  CHECK(got == sb);
+
+  /* Bad input: statuses, and nothing changes. */
+  keep = got = 7;
+  out = sentinel_out();
+  CHECK_STATUS(kuberef_set_ref_stamped(NULL, &a, &r, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, NULL, &r, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &a, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &a, &r, NULL), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_stamp(NULL, &b, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_stamp(m, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_stamp(m, &b, NULL), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(NULL, &b, &out, buf, sizeof buf, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, NULL, &out, buf, sizeof buf, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &b, NULL, buf, sizeof buf, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &b, &out, buf, sizeof buf, NULL, NULL), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &b, &out, NULL, 10, NULL, &got), KUBEREF_INVALID_ARGUMENT);
+  bad_id = b;
+  bad_id.id = null_view;
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &bad_id, &r, &got), KUBEREF_INVALID_ARGUMENT);
+  CHECK_STATUS(kuberef_get_stamp(m, &bad_id, &got), KUBEREF_INVALID_ARGUMENT);
+  CHECK_STATUS(kuberef_get_ref_stamped(m, &bad_id, &out, buf, sizeof buf, NULL, &got), KUBEREF_INVALID_ARGUMENT);
+  bad_ref = mkref("changed", "changed");
+  bad_ref.kind = null_view;
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &b, &bad_ref, &got), KUBEREF_INVALID_ARGUMENT);
+  bad_ref.kind.ptr = "x";
+  bad_ref.kind.len = (size_t)KUBEREF_MAX_STR_LEN + 1;
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &b, &bad_ref, &got), KUBEREF_INVALID_ARGUMENT);
+  CHECK(got == keep && untouched(&out));
+  CHECK(kuberef_len(m) == 1);
+  CHECK_STATUS(kuberef_get_stamp(m, &b, &got), KUBEREF_OK);
+  CHECK(got == sb);
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_NOT_FOUND);
+
+  /* Many keys: every stamp distinct (a sorted list without neighbours equal). */
+  {
+    enum { N = 2000 };
+    static uint64_t seen[N];
+    char idbuf[32];
+    int i, j, dup = 0;
+    for (i = 0; i < N; i++) {
+      kuberef_container_id k;
+      snprintf(idbuf, sizeof idbuf, "k%d", i % 1000); /* each key stored twice */
+      k = cid("docker", idbuf);
+      CHECK_STATUS(kuberef_set_ref_stamped(m, &k, &r, &seen[i]), KUBEREF_OK);
+    }
+    for (i = 0; i < N; i++)
+      for (j = i + 1; j < N; j++) dup += seen[i] == seen[j] || seen[i] == sb;
+    CHECK(dup == 0);
+  }
+  kuberef_manager_free(m);
+}
+
 int main(void) {
   test_versions_and_messages();
   test_managers();
@@ -554,5 +658,6 @@ int main(void) {
   test_generate_bad_input();
   test_parse();
   test_format();
+  test_stamps();
   return check_finish("test_api");
 }

@@ -463,6 +463,58 @@ kuberef_status kuberef_get_ref(const struct kuberef_manager *m,
                                size_t *needed);
 
 /**
+ * Like `kuberef_set_ref`, and writes the new reference's stamp to
+ * `*stamp`: a nonzero number that no other reference stored in `m` has had
+ * or will have (every store, even of an equal reference, gets a new one).
+ * While this reference stays stored, `kuberef_get_stamp` returns the same
+ * number, so a caller can keep what it built from it and skip copying it
+ * again. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns what `kuberef_set_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+ * `stamp`); on any error the manager is unchanged.
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_set_ref_stamped(struct kuberef_manager *m,
+                                       const struct kuberef_container_id *id,
+                                       const struct kuberef_object_reference *ref,
+                                       uint64_t *stamp);
+
+/**
+ * Writes the stamp of the reference stored under `*id` to `*stamp`
+ * without copying the reference (see `kuberef_set_ref_stamped`): equal to
+ * a stamp seen earlier exactly when that same stored reference is still
+ * the one under `*id`. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns `KUBEREF_OK`, `KUBEREF_NOT_FOUND`, `KUBEREF_NULL_ARGUMENT` (`m`,
+ * `id` or `stamp`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_get_stamp(const struct kuberef_manager *m,
+                                 const struct kuberef_container_id *id,
+                                 uint64_t *stamp);
+
+/**
+ * Like `kuberef_get_ref`, and writes the stamp of the reference it copied
+ * to `*stamp` (see `kuberef_set_ref_stamped`), taken under the same lock as
+ * the copy. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns what `kuberef_get_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+ * `stamp`).
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call; `buf`
+ * has `buf_len` writable bytes.
+ */
+kuberef_status kuberef_get_ref_stamped(const struct kuberef_manager *m,
+                                       const struct kuberef_container_id *id,
+                                       struct kuberef_object_reference *out,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *needed,
+                                       uint64_t *stamp);
+
+/**
  * Forgets the reference stored under `*id` (upstream `ClearRef`).
  * Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
  * none (upstream ignores that case; so may the caller), or an argument error.
@@ -532,7 +584,7 @@ kuberef_status kuberef_container_id_format(const struct kuberef_container_id *id
                                            size_t *needed);
 
 /**
- * The library's version, such as `1.1.0`: a static NUL-terminated string,
+ * The library's version, such as `1.2.0`: a static NUL-terminated string,
  * never freed.
  */
 const char *kuberef_version(void);

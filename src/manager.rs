@@ -21,7 +21,7 @@ use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::container_id::ContainerIdRef;
@@ -60,16 +60,21 @@ const SHARD_SHIFT: u32 = 32;
 /// The key's bytes in an entry and in a probe: hash (8), type length (4),
 /// type, ID. The hash comes first, so comparing keys compares it first.
 const KEY_FIXED: usize = 8 + 4;
-/// The bytes of an entry before its key's type bytes (key length word, hash,
-/// type length): where an entry starts relative to its key type.
-const HEADER: usize = 4 + KEY_FIXED;
+/// Where an entry's key starts: after its first word (key length and the
+/// NARROW flag) and its stamp.
+const KEY_AT: usize = 4 + 8;
+/// The bytes of an entry before its key's type bytes (key length word,
+/// stamp, hash, type length): where an entry starts relative to its key type.
+const HEADER: usize = KEY_AT + KEY_FIXED;
 /// Set in an entry's first word when every field is shorter than 256 bytes
 /// and the field lengths are stored as one byte each (7 bytes instead of 28;
 /// with real references this saves a 16- or 32-byte malloc size class).
 const NARROW: u32 = 1 << 31;
 
 /// One stored reference, one allocation:
-/// `[key len | NARROW u32][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
+/// `[key len | NARROW u32][stamp u64][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
+/// The stamp is written under the shard's write lock, when the entry is
+/// stored (see [`RefManager::set_stamped`]).
 /// The key (`[hash][type len][type][id]`) is what the table hashes and
 /// compares, as a borrowed `[u8]`: no trait objects, one `memcmp`.
 struct Entry(Box<[u8]>);
@@ -92,11 +97,12 @@ impl Entry {
         let narrow = lens.iter().all(|&l| l < 256);
         let lens_size = if narrow { 1 } else { 4 } * FIELD_COUNT;
         let key_len = KEY_FIXED + id.typ.len() + id.id.len();
-        let size = 4 + key_len + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
+        let size = KEY_AT + key_len + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
         let mut b = Vec::with_capacity(size);
         let word = key_len as u32 | if narrow { NARROW } else { 0 };
         b.extend_from_slice(&word.to_ne_bytes());
-        // The key bytes as `with_key` lays them out.
+        b.extend_from_slice(&0u64.to_ne_bytes()); // the stamp, set when stored
+                                                  // The key bytes as `with_key` lays them out.
         b.extend_from_slice(&hash.to_ne_bytes());
         b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
         b.extend_from_slice(id.typ);
@@ -121,6 +127,16 @@ impl Entry {
         read_u32(&self.0, 0) & !(NARROW as usize)
     }
 
+    /// The entry's stamp (0 until stored).
+    #[inline(always)]
+    fn stamp(&self) -> u64 {
+        u64::from_ne_bytes(self.0[4..KEY_AT].try_into().expect("8 bytes"))
+    }
+
+    fn set_stamp(&mut self, stamp: u64) {
+        self.0[4..KEY_AT].copy_from_slice(&stamp.to_ne_bytes());
+    }
+
     /// The manager's hash of the key, stored at its start.
     #[inline(always)]
     fn hash(&self) -> u64 {
@@ -130,7 +146,7 @@ impl Entry {
     /// `[hash][type len][type][id]`
     #[inline(always)]
     fn key_bytes(&self) -> &[u8] {
-        &self.0[4..4 + self.key_len()]
+        &self.0[KEY_AT..KEY_AT + self.key_len()]
     }
 
     #[inline(always)]
@@ -142,7 +158,7 @@ impl Entry {
 
     #[inline(always)]
     fn stored(&self) -> StoredRef<'_> {
-        let rest = &self.0[4 + self.key_len()..];
+        let rest = &self.0[KEY_AT + self.key_len()..];
         let mut lens = [0usize; FIELD_COUNT];
         let blob = if read_u32(&self.0, 0) & NARROW as usize != 0 {
             let (lens_bytes, blob) = rest.split_at(FIELD_COUNT);
@@ -157,7 +173,11 @@ impl Entry {
             }
             blob
         };
-        StoredRef { blob, lens }
+        StoredRef {
+            blob,
+            lens,
+            stamp: self.stamp(),
+        }
     }
 }
 
@@ -166,6 +186,7 @@ impl Entry {
 pub struct StoredRef<'a> {
     blob: &'a [u8],
     lens: [usize; FIELD_COUNT],
+    stamp: u64,
 }
 
 impl<'a> StoredRef<'a> {
@@ -173,6 +194,11 @@ impl<'a> StoredRef<'a> {
     /// upstream order: what a C caller's buffer receives.
     pub fn nul_terminated_fields(&self) -> &'a [u8] {
         self.blob
+    }
+
+    /// The stamp of this stored reference (see [`RefManager::set_stamped`]).
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     /// The length of each field in upstream order (without its NUL).
@@ -291,6 +317,9 @@ fn add_len(len: &AtomicUsize, d: usize) {
 struct Shard {
     table: RwLock<Table>,
     len: AtomicUsize,
+    /// How many entries this shard has stored (the source of stamps);
+    /// changes only under the write lock.
+    stored: AtomicU64,
     /// Counters (src/stats.rs), on the shard's own cache lines.
     stats: ShardStats,
 }
@@ -385,14 +414,19 @@ impl RefManager {
             .map(|_| Shard {
                 table: RwLock::new(Table::default()),
                 len: AtomicUsize::new(0),
+                stored: AtomicU64::new(0),
                 stats: ShardStats::default(),
             })
             .collect();
         RefManager { seed, shards }
     }
 
+    fn shard_index(hash: u64) -> usize {
+        ((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)
+    }
+
     fn shard(&self, hash: u64) -> &Shard {
-        &self.shards[((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)]
+        &self.shards[Self::shard_index(hash)]
     }
 
     fn read(shard: &Shard) -> RwLockReadGuard<'_, Table> {
@@ -412,6 +446,19 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         reference: ObjectReferenceRef<'_>,
     ) -> Result<(), TooLong> {
+        self.set_stamped(id, reference).map(drop)
+    }
+
+    /// [`set`](Self::set), returning the new entry's stamp: a nonzero number
+    /// that no other reference stored in this manager has had or will have.
+    /// [`stamp`](Self::stamp) returns it as long as this reference stays
+    /// stored, so a caller can cache what it built from a stored reference
+    /// and know, without copying it again, whether it is still current.
+    pub fn set_stamped(
+        &self,
+        id: ContainerIdRef<'_>,
+        reference: ObjectReferenceRef<'_>,
+    ) -> Result<u64, TooLong> {
         let f = reference.fields();
         self.insert(id, f.map(<[u8]>::len), |k, b| b.extend_from_slice(f[k]))
     }
@@ -427,6 +474,7 @@ impl RefManager {
         self.insert(id, fields.map(|f| f.byte_len()), |k, b| {
             fields[k].pieces(&mut |p| b.extend_from_slice(p))
         })
+        .map(drop)
     }
 
     #[inline(always)]
@@ -435,17 +483,25 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         lens: [usize; FIELD_COUNT],
         write: impl FnMut(usize, &mut Vec<u8>),
-    ) -> Result<(), TooLong> {
+    ) -> Result<u64, TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
         check_len(&lens)?;
         // No stack copy of the key: the entry is built from the caller's bytes.
         let hash = key_hash_of(self, id);
-        let entry = Entry::new(hash, id, lens, write);
+        let mut entry = Entry::new(hash, id, lens, write);
         debug_assert!(entry.key() == id);
         let size = entry.0.len();
-        let shard = self.shard(hash);
-        let old = {
+        let index = Self::shard_index(hash);
+        let shard = &self.shards[index];
+        let (old, stamp) = {
             let mut t = Self::write(shard);
+            // Unique in the manager: the shard's store count, tagged with
+            // the shard (a load and a store: the count changes only here,
+            // under this lock).
+            let n = shard.stored.load(Ordering::Relaxed) + 1;
+            shard.stored.store(n, Ordering::Relaxed);
+            let stamp = (n << SHARD_BITS) | index as u64;
+            entry.set_stamp(stamp);
             // Test builds can panic here, with the write lock held, to show
             // that a poisoned shard keeps working (tests/panic_injection.rs).
             crate::ffi::boundary::injection_point(SET_LOCKED);
@@ -454,10 +510,10 @@ impl RefManager {
                 add_len(&shard.len, 1);
             }
             shard.stats.on_set(size, old.as_ref().map(|e| e.0.len()));
-            old
+            (old, stamp)
         };
         drop(old);
-        Ok(())
+        Ok(stamp)
     }
 
     /// Calls `f` with the reference stored under `id` while its shard is
@@ -480,6 +536,13 @@ impl RefManager {
     /// A copy of the reference stored under `id` (upstream `GetRef`).
     pub fn get(&self, id: ContainerIdRef<'_>) -> Option<ObjectReference> {
         self.with_ref(id, |s| s.as_ref().to_owned())
+    }
+
+    /// The stamp of the reference stored under `id` (see
+    /// [`set_stamped`](Self::set_stamped)), without copying it; `None` if
+    /// there is none.
+    pub fn stamp(&self, id: ContainerIdRef<'_>) -> Option<u64> {
+        self.with_ref(id, |s| s.stamp())
     }
 
     /// Whether a reference is stored under `id`.
@@ -725,6 +788,36 @@ mod tests {
         assert!(!m.clear(id.as_ref()), "clearing an absent key is a no-op");
         assert_eq!(m.get(id.as_ref()), None);
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn stamps_identify_stored_references() {
+        let m = RefManager::new();
+        let a = ContainerId::new("containerd", "a");
+        let b = ContainerId::new("containerd", "b");
+        assert_eq!(m.stamp(a.as_ref()), None);
+        let sa = m.set_stamped(a.as_ref(), r("x").as_ref()).unwrap();
+        let sb = m.set_stamped(b.as_ref(), r("x").as_ref()).unwrap();
+        assert_ne!(sa, 0);
+        assert_ne!(sa, sb, "unique across keys, even for equal references");
+        assert_eq!(m.stamp(a.as_ref()), Some(sa));
+        assert_eq!(m.with_ref(a.as_ref(), |s| s.stamp()), Some(sa));
+        // Every store is a new stamp, even of the same reference.
+        let sa2 = m.set_stamped(a.as_ref(), r("x").as_ref()).unwrap();
+        assert_ne!(sa2, sa);
+        assert_eq!(m.stamp(a.as_ref()), Some(sa2));
+        assert!(m.clear(a.as_ref()));
+        assert_eq!(m.stamp(a.as_ref()), None);
+        let sa3 = m.set_stamped(a.as_ref(), r("x").as_ref()).unwrap();
+        assert!(![sa, sb, sa2].contains(&sa3), "never reused");
+        assert_eq!(m.stamp(b.as_ref()), Some(sb), "others unchanged");
+        // Many keys across every shard: all distinct.
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..5000 {
+            let id = ContainerId::new("docker", format!("{i}"));
+            assert!(seen.insert(m.set_stamped(id.as_ref(), r("y").as_ref()).unwrap()));
+        }
+        assert!(seen.insert(sa3) && seen.insert(sb) && seen.insert(sa2));
     }
 
     #[test]

@@ -210,6 +210,50 @@ fn exports() -> Vec<Export> {
             normal: Ret::Status(KUBEREF_OK),
         },
         Export {
+            name: "kuberef_set_ref_stamped",
+            call: |fx| {
+                let (t, i) = KEYS[0];
+                let mut stamp = 0u64;
+                Ret::Status(unsafe {
+                    kuberef_set_ref_stamped(fx.m, &cid(t, i), &oref(b"changed", b"x"), &mut stamp)
+                })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_get_stamp",
+            call: |fx| {
+                let (t, i) = KEYS[1];
+                let mut stamp = 0u64;
+                Ret::Status(unsafe { kuberef_get_stamp(fx.m, &cid(t, i), &mut stamp) })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
+            name: "kuberef_get_ref_stamped",
+            call: |fx| {
+                let (t, i) = KEYS[1];
+                let mut out = oref(b"", b"");
+                let mut buf = [0u8; 256];
+                let mut stamp = 0u64;
+                Ret::Status(unsafe {
+                    kuberef_get_ref_stamped(
+                        fx.m,
+                        &cid(t, i),
+                        &mut out,
+                        buf.as_mut_ptr().cast(),
+                        256,
+                        std::ptr::null_mut(),
+                        &mut stamp,
+                    )
+                })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
             name: "kuberef_clear_ref",
             call: |fx| {
                 let (t, i) = KEYS[2];

@@ -163,6 +163,98 @@ pub unsafe extern "C" fn kuberef_get_ref(
     })
 }
 
+/// Like `kuberef_set_ref`, and writes the new reference's stamp to
+/// `*stamp`: a nonzero number that no other reference stored in `m` has had
+/// or will have (every store, even of an equal reference, gets a new one).
+/// While this reference stays stored, `kuberef_get_stamp` returns the same
+/// number, so a caller can keep what it built from it and skip copying it
+/// again. `*stamp` is written only on `KUBEREF_OK`.
+/// Returns what `kuberef_set_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+/// `stamp`); on any error the manager is unchanged.
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_set_ref_stamped(
+    m: *mut kuberef_manager,
+    id: *const kuberef_container_id,
+    r#ref: *const kuberef_object_reference,
+    stamp: *mut u64,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_set_ref_stamped", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, r, stamp) = unsafe {
+            (manager(m)?, container_id(id)?, object_reference(r#ref)?, non_null_mut(stamp)?)
+        };
+        *stamp = m.set_stamped(id, r).map_err(|_| KUBEREF_INVALID_ARGUMENT)?;
+        Ok(())
+    })
+}
+
+/// Writes the stamp of the reference stored under `*id` to `*stamp`
+/// without copying the reference (see `kuberef_set_ref_stamped`): equal to
+/// a stamp seen earlier exactly when that same stored reference is still
+/// the one under `*id`. `*stamp` is written only on `KUBEREF_OK`.
+/// Returns `KUBEREF_OK`, `KUBEREF_NOT_FOUND`, `KUBEREF_NULL_ARGUMENT` (`m`,
+/// `id` or `stamp`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_get_stamp(
+    m: *const kuberef_manager,
+    id: *const kuberef_container_id,
+    stamp: *mut u64,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_get_stamp", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, stamp) = unsafe { (manager(m)?, container_id(id)?, non_null_mut(stamp)?) };
+        *stamp = m.stamp(id).ok_or(KUBEREF_NOT_FOUND)?;
+        Ok(())
+    })
+}
+
+/// Like `kuberef_get_ref`, and writes the stamp of the reference it copied
+/// to `*stamp` (see `kuberef_set_ref_stamped`), taken under the same lock as
+/// the copy. `*stamp` is written only on `KUBEREF_OK`.
+/// Returns what `kuberef_get_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+/// `stamp`).
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call; `buf`
+/// has `buf_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_get_ref_stamped(
+    m: *const kuberef_manager,
+    id: *const kuberef_container_id,
+    out: *mut kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+    stamp: *mut u64,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_get_ref_stamped", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, out, buf, stamp) = unsafe {
+            (
+                manager(m)?,
+                container_id(id)?,
+                non_null_mut(out)?,
+                out_buf(buf, buf_len)?,
+                non_null_mut(stamp)?,
+            )
+        };
+        m.with_ref(id, |s| {
+            let blob = s.nul_terminated_fields();
+            // SAFETY: as above.
+            unsafe { write_ref(s.lens(), |b| b.copy_from_slice(blob), out, buf, needed) }?;
+            *stamp = s.stamp();
+            Ok(())
+        })
+        .unwrap_or(Err(KUBEREF_NOT_FOUND))
+    })
+}
+
 /// Forgets the reference stored under `*id` (upstream `ClearRef`).
 /// Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
 /// none (upstream ignores that case; so may the caller), or an argument error.
@@ -363,7 +455,7 @@ pub unsafe extern "C" fn kuberef_container_id_format(
     })
 }
 
-/// The library's version, such as `1.1.0`: a static NUL-terminated string,
+/// The library's version, such as `1.2.0`: a static NUL-terminated string,
 /// never freed.
 #[no_mangle]
 pub extern "C" fn kuberef_version() -> *const c_char {
