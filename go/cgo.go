@@ -22,7 +22,14 @@ typedef struct {
 	size_t needed;
 	size_t off[7];
 	size_t len[7];
+	uint64_t stamp; // krg_get: the stamp of the reference copied
 } krg_result;
+
+// A status and a stamp (krg_set, krg_stamp).
+typedef struct {
+	uint32_t status;
+	uint64_t stamp;
+} krg_stamped;
 
 static kuberef_str krg_s(const char *p, size_t n) {
 	kuberef_str s;
@@ -54,7 +61,7 @@ static void krg_offsets(krg_result *r, const kuberef_object_reference *o, const 
 	}
 }
 
-static uint32_t krg_set(kuberef_manager *m,
+static krg_stamped krg_set(kuberef_manager *m,
 		const char *tp, size_t tl, const char *ip, size_t il,
 		const char *kind, size_t kindl, const char *ns, size_t nsl,
 		const char *name, size_t namel, const char *uid, size_t uidl,
@@ -69,7 +76,16 @@ static uint32_t krg_set(kuberef_manager *m,
 	ref.api_version = krg_s(av, avl);
 	ref.resource_version = krg_s(rv, rvl);
 	ref.field_path = krg_s(fp, fpl);
-	return kuberef_set_ref(m, &id, &ref);
+	krg_stamped r = {0, 0};
+	r.status = kuberef_set_ref_stamped(m, &id, &ref, &r.stamp);
+	return r;
+}
+
+static krg_stamped krg_stamp(const kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il) {
+	kuberef_container_id id = krg_id(tp, tl, ip, il);
+	krg_stamped r = {0, 0};
+	r.status = kuberef_get_stamp(m, &id, &r.stamp);
+	return r;
 }
 
 static krg_result krg_get(const kuberef_manager *m,
@@ -78,7 +94,7 @@ static krg_result krg_get(const kuberef_manager *m,
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	kuberef_object_reference out;
 	krg_result r = {0};
-	r.status = kuberef_get_ref(m, &id, &out, buf, buf_len, &r.needed);
+	r.status = kuberef_get_ref_stamped(m, &id, &out, buf, buf_len, &r.needed, &r.stamp);
 	if (r.status == KUBEREF_OK) krg_offsets(&r, &out, buf);
 	return r;
 }
@@ -186,10 +202,11 @@ type result struct {
 	needed int
 	off    [7]int
 	len    [7]int
+	stamp  uint64
 }
 
 func goResult(r C.krg_result) result {
-	out := result{status: uint32(r.status), needed: int(r.needed)}
+	out := result{status: uint32(r.status), needed: int(r.needed), stamp: uint64(r.stamp)}
 	for i := 0; i < 7; i++ {
 		out.off[i] = int(r.off[i])
 		out.len[i] = int(r.len[i])
@@ -205,7 +222,8 @@ func cABIVersion() uint32      { return uint32(C.kuberef_abi_version()) }
 func cVersion() string         { return C.GoString(C.kuberef_version()) }
 func cMessage(s uint32) string { return C.GoString(C.kuberef_status_message(C.uint32_t(s))) }
 
-func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) uint32 {
+// cSet stores a reference; it returns the status and the new stamp.
+func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) (uint32, uint64) {
 	tp, tl := cstr(typ)
 	ip, il := cstr(id)
 	k, kl := cstr(kind)
@@ -215,7 +233,17 @@ func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) uint32 {
 	a, al := cstr(av)
 	r, rl := cstr(rv)
 	f, fl := cstr(fp)
-	return uint32(C.krg_set(m, tp, tl, ip, il, k, kl, n, nl, nm, nml, u, ul, a, al, r, rl, f, fl))
+	res := C.krg_set(m, tp, tl, ip, il, k, kl, n, nl, nm, nml, u, ul, a, al, r, rl, f, fl)
+	return uint32(res.status), uint64(res.stamp)
+}
+
+// cStamp returns the status and the stamp of the reference stored under the
+// key, without copying it.
+func cStamp(m *cManager, typ, id string) (uint32, uint64) {
+	tp, tl := cstr(typ)
+	ip, il := cstr(id)
+	res := C.krg_stamp(m, tp, tl, ip, il)
+	return uint32(res.status), uint64(res.stamp)
 }
 
 func cGet(m *cManager, typ, id string, buf *byte, bufLen int) result {

@@ -17,7 +17,9 @@
 // kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
 // Go binary instead. See the repository README, section "Go".
 //
-// Every operation is one cgo call: strings are passed to C as pointer and
-// length for the duration of the call (no C.CString copies), results come
-// back in one Go allocation, and C never keeps a Go pointer.
+// Every operation is one cgo call (a GetRef after a change: two): strings
+// are passed to C as pointer and length for the duration of the call (no
+// C.CString copies), C never keeps a Go pointer, and references come back
+// shared, as upstream's are: GetRef returns the same pointer while the
+// stored reference stays the same, without allocating.
 package kuberef

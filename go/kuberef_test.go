@@ -120,14 +120,21 @@ func TestRefManagerBasics(t *testing.T) {
 	if !ok || *got != *want {
 		t.Fatalf("GetRef = %+v, %v; want %+v", got, ok, want)
 	}
-	if got == want {
-		t.Fatal("GetRef returned the stored pointer, want a copy")
+	// As upstream: GetRef returns the pointer SetRef stored, every time.
+	if got != want {
+		t.Fatal("GetRef after SetRef on the same RefManager: not the stored pointer")
 	}
-	got.Name = "changed"
-	want.Name = "changed too"
-	if again, _ := m.GetRef(id); again.Name != "pod-1" {
-		t.Fatalf("stored reference changed through a copy: %+v", again)
+	if again, _ := m.GetRef(id); again != want {
+		t.Fatal("a second GetRef returned another pointer")
 	}
+	// The library keeps its own copy: what other readers (C, Snapshot) see
+	// does not follow later changes to the Go value.
+	want.Name = "changed after SetRef"
+	snap := m.Snapshot()
+	if len(snap) != 1 || snap[0].Ref.Name != "pod-1" {
+		t.Fatalf("library copy changed with the Go value: %+v", snap)
+	}
+	want.Name = "pod-1"
 	// Keys compare byte for byte on both fields.
 	for _, other := range []kuberef.ContainerID{{"docker", "abc"}, {"containerd", "abcd"}, {"containerdab", "c"}, {}} {
 		if _, ok := m.GetRef(other); ok {

@@ -16,11 +16,18 @@ import (
 // C library, so the references stored in Global() are visible to C code and
 // plugins in the same process.
 //
+// References are shared, as in upstream, where GetRef returns the very
+// pointer SetRef stored: GetRef returns the pointer passed to SetRef when
+// that reference was stored through this RefManager value, and otherwise
+// (stored by C code, a plugin, Load, or another RefManager value) a
+// reference built once from the library's copy and shared by every later
+// GetRef until the stored reference changes. Treat references as read-only
+// once stored or returned, as the kubelet does.
+//
 // Differences from upstream, all implied by storing copies outside the Go heap:
-//   - SetRef stores a copy of *ref, and GetRef returns a fresh copy: changing
-//     a returned reference (or the one passed to SetRef) does not change the
-//     stored one, and two GetRef calls return different pointers. Upstream
-//     stores and returns the caller's pointer itself.
+//   - The library stores a copy of *ref: C code, plugins, Snapshot and Save
+//     see the reference as it was when SetRef was called, even if the
+//     caller changes *ref afterwards (which upstream's callers never do).
 //   - SetRef(id, nil) removes the reference stored under id (it is ClearRef):
 //     GetRef then returns (nil, false). Upstream stores the nil pointer and
 //     GetRef returns (nil, true). The v1.18.6 kubelet never stores nil (it
@@ -35,6 +42,7 @@ import (
 type RefManager struct {
 	m      unsafe.Pointer // *cManager (C memory), read and cleared atomically
 	global bool
+	cache  atomic.Pointer[refCache] // see cache.go
 }
 
 // NewRefManager returns a new, empty manager, independent of every other
@@ -74,6 +82,7 @@ func (r *RefManager) Close() error {
 	if p := atomic.SwapPointer(&r.m, nil); p != nil {
 		runtime.SetFinalizer(r, nil)
 		cFree((*cManager)(p))
+		r.cache.Store(nil)
 	}
 	return nil
 }
@@ -86,19 +95,22 @@ func (r *RefManager) ptr() *cManager {
 	return (*cManager)(p)
 }
 
-// SetRef stores a copy of *ref under id, replacing any earlier reference
-// (upstream SetRef). SetRef(id, nil) is ClearRef(id); see RefManager.
+// SetRef stores ref under id, replacing any earlier reference (upstream
+// SetRef): the library keeps a copy of *ref, and GetRef on this RefManager
+// returns ref itself while it stays stored. SetRef(id, nil) is ClearRef(id);
+// see RefManager.
 func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if ref == nil {
 		r.ClearRef(id)
 		return
 	}
-	st := cSet(r.ptr(), id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
+	st, stamp := cSet(r.ptr(), id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
 		ref.APIVersion, ref.ResourceVersion, ref.FieldPath)
 	runtime.KeepAlive(r)
 	if st != statusOK {
 		panic(&Error{Op: "SetRef", Status: st})
 	}
+	r.remember(stamp, ref)
 }
 
 // inlineBytes is how many bytes of reference text GetRef can return without
@@ -113,15 +125,33 @@ type refBlock struct {
 	buf [inlineBytes]byte
 }
 
-// GetRef returns a copy of the reference stored under id, or (nil, false) if
-// there is none (upstream GetRef). The copy is fresh on every call (see
-// RefManager); its seven strings share one allocation with it.
+// GetRef returns the reference stored under id, or (nil, false) if there is
+// none (upstream GetRef). The reference is shared (see RefManager): while the
+// stored reference stays the same, every call returns the same pointer,
+// found with one call into the library that copies nothing; after a change
+// the first call builds the new one (its seven strings share one allocation
+// with it).
 func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
+	st, stamp := cStamp(r.ptr(), id.Type, id.ID)
+	runtime.KeepAlive(r)
+	switch st {
+	case statusOK:
+		if ref := r.cacheLookup(stamp); ref != nil {
+			return ref, true
+		}
+	case statusNotFound:
+		return nil, false
+	default:
+		panic(&Error{Op: "GetRef", Status: st})
+	}
+	// Not cached: copy it (and its stamp, which may be newer than the one
+	// just seen if a writer came in between).
 	b := new(refBlock)
 	res := cGet(r.ptr(), id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == statusOK {
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
+		r.remember(res.stamp, &b.ref)
 		return &b.ref, true
 	}
 	for res.status == statusBufferTooSmall { // a longer reference: size it exactly
@@ -131,6 +161,7 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		if res.status == statusOK {
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
+			r.remember(res.stamp, ref)
 			return ref, true
 		}
 	}

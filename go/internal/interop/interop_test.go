@@ -99,3 +99,103 @@ func TestConcurrentGoAndC(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// GetRef shares references (one pointer while the stored reference stays
+// the same) and never returns one that C has replaced or cleared.
+func TestSharedReferencesFollowCWrites(t *testing.T) {
+	g := kuberef.Global()
+	id := kuberef.BuildContainerID("containerd", "shared-follow")
+	defer g.ClearRef(id)
+	if err := interop.CSet(id.Type, id.ID, "first", "spec.containers{a}"); err != nil {
+		t.Fatal(err)
+	}
+	a, ok := g.GetRef(id)
+	if !ok || a.Name != "first" {
+		t.Fatalf("GetRef = %+v %v", a, ok)
+	}
+	if b, _ := g.GetRef(id); b != a {
+		t.Fatal("unchanged stored reference: GetRef returned another pointer")
+	}
+	// C stores an equal reference again: a new stored reference, so a new
+	// Go value (the old one may have been changed by its holder).
+	if err := interop.CSet(id.Type, id.ID, "first", "spec.containers{a}"); err != nil {
+		t.Fatal(err)
+	}
+	b, ok := g.GetRef(id)
+	if !ok || b == a || *b != *a {
+		t.Fatalf("after C's store: %+v %v (same pointer %v)", b, ok, b == a)
+	}
+	if err := interop.CSet(id.Type, id.ID, "second", "spec.containers{b}"); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := g.GetRef(id); !ok || c.Name != "second" || c.FieldPath != "spec.containers{b}" {
+		t.Fatalf("after C's change: %+v %v", c, ok)
+	}
+	if st := interop.CClear(id.Type, id.ID); st != 0 {
+		t.Fatalf("C clear: %d", st)
+	}
+	if c, ok := g.GetRef(id); ok || c != nil {
+		t.Fatalf("after C's clear: %+v %v", c, ok)
+	}
+	// Go stores, C overwrites: Go's pointer is not returned any more.
+	mine := &v1.ObjectReference{Name: "mine"}
+	g.SetRef(id, mine)
+	if c, _ := g.GetRef(id); c != mine {
+		t.Fatal("GetRef after SetRef: not the stored pointer")
+	}
+	if err := interop.CSet(id.Type, id.ID, "theirs", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := g.GetRef(id); !ok || c == mine || c.Name != "theirs" {
+		t.Fatalf("after C overwrote Go's reference: %+v %v", c, ok)
+	}
+}
+
+// While C rewrites a key, Go readers on several goroutines see every
+// completed write: a reader that starts after write i returns i or later,
+// never an older cached value.
+func TestSharedReferencesUnderConcurrentCWrites(t *testing.T) {
+	g := kuberef.Global()
+	id := kuberef.BuildContainerID("containerd", "shared-concurrent")
+	defer g.ClearRef(id)
+	var done sync.WaitGroup
+	var latest sync.Map // "v": the last completed write's number
+	latest.Store("v", -1)
+	stop := make(chan struct{})
+	for r := 0; r < 4; r++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, _ := latest.Load("v")
+				before := v.(int)
+				ref, ok := g.GetRef(id)
+				if before < 0 {
+					continue
+				}
+				var got int
+				if !ok {
+					t.Errorf("reference missing after write %d", before)
+					return
+				}
+				if _, err := fmt.Sscanf(ref.Name, "w%d", &got); err != nil || got < before {
+					t.Errorf("read %q after write %d completed", ref.Name, before)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 3000; i++ {
+		if err := interop.CSet(id.Type, id.ID, fmt.Sprintf("w%d", i), "fp"); err != nil {
+			t.Fatal(err)
+		}
+		latest.Store("v", i)
+	}
+	close(stop)
+	done.Wait()
+}
