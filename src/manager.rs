@@ -17,10 +17,8 @@
 //!   dropped after it is released, so writers hold a lock only for the table
 //!   operation itself.
 
-use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
-use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -102,7 +100,7 @@ impl Entry {
         let word = key_len as u32 | if narrow { NARROW } else { 0 };
         b.extend_from_slice(&word.to_ne_bytes());
         b.extend_from_slice(&0u64.to_ne_bytes()); // the stamp, set when stored
-                                                  // The key bytes as `with_key` lays them out.
+                                                  // The key bytes: hash, type length, type, ID.
         b.extend_from_slice(&hash.to_ne_bytes());
         b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
         b.extend_from_slice(id.typ);
@@ -147,6 +145,20 @@ impl Entry {
     #[inline(always)]
     fn key_bytes(&self) -> &[u8] {
         &self.0[KEY_AT..KEY_AT + self.key_len()]
+    }
+
+    /// Whether this is the entry of `id`, whose hash is `hash`: the hash
+    /// first (almost every other entry differs there), then the lengths and
+    /// the bytes, compared with the caller's own.
+    #[inline(always)]
+    fn is(&self, hash: u64, id: ContainerIdRef<'_>) -> bool {
+        let k = self.key_bytes();
+        let tl = id.typ.len();
+        key_hash(k) == hash
+            && k.len() == KEY_FIXED + tl + id.id.len()
+            && read_u32(k, 8) == tl
+            && &k[KEY_FIXED..KEY_FIXED + tl] == id.typ
+            && &k[KEY_FIXED + tl..] == id.id
     }
 
     #[inline(always)]
@@ -218,39 +230,6 @@ impl<'a> StoredRef<'a> {
     }
 }
 
-/// Lays out the key bytes of `id` (`[hash][type len][type][id]`) for a
-/// lookup, on the stack when short (every real runtime's IDs are; heap
-/// otherwise), and calls `f` with them. Built in place: no copy of the
-/// buffer itself.
-#[inline(always)]
-fn with_key<R>(m: &RefManager, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
-    // Hashed from the caller's bytes, not from the copy: reading back bytes
-    // that were just stored by memcpy stalls on store forwarding (it made
-    // the hash 3x slower).
-    with_hashed_key(key_hash_of(m, id), id, f)
-}
-
-/// [`with_key`] for a key whose hash is known.
-#[inline(always)]
-fn with_hashed_key<R>(hash: u64, id: ContainerIdRef<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
-    let len = KEY_FIXED + id.typ.len() + id.id.len();
-    let mut inline = [0u8; 128];
-    let mut heap = Vec::new();
-    let b: &mut [u8] = if len <= inline.len() {
-        &mut inline[..len]
-    } else {
-        heap.resize(len, 0);
-        &mut heap
-    };
-    let (fixed, rest) = b.split_at_mut(KEY_FIXED);
-    let (typ, idb) = rest.split_at_mut(id.typ.len());
-    typ.copy_from_slice(id.typ);
-    idb.copy_from_slice(id.id);
-    fixed[..8].copy_from_slice(&hash.to_ne_bytes());
-    fixed[8..].copy_from_slice(&(id.typ.len() as u32).to_ne_bytes());
-    f(b)
-}
-
 /// The hash of a container ID (stored at the start of its key bytes).
 #[inline(always)]
 fn key_hash_of(m: &RefManager, id: ContainerIdRef<'_>) -> u64 {
@@ -263,45 +242,10 @@ fn key_hash(key: &[u8]) -> u64 {
     u64::from_ne_bytes(key[..8].try_into().expect("8 bytes"))
 }
 
-impl Borrow<[u8]> for Entry {
-    #[inline(always)]
-    fn borrow(&self) -> &[u8] {
-        self.key_bytes()
-    }
-}
-
-impl Hash for Entry {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key_bytes().hash(state)
-    }
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.key_bytes() == other.key_bytes()
-    }
-}
-
-impl Eq for Entry {}
-
-/// The tables hash key bytes with the hash already at their start.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline(always)]
-    fn write(&mut self, key: &[u8]) {
-        self.0 = key_hash(key)
-    }
-    /// The slice length `[u8]`'s `Hash` writes first: already in the hash.
-    #[inline(always)]
-    fn write_usize(&mut self, _: usize) {}
-}
-
-type Table = HashSet<Entry, BuildHasherDefault<PassThrough>>;
+/// A shard's entries. `HashTable` takes the hash and the equality test at
+/// each call, so a lookup compares the caller's key bytes with an entry's
+/// in place (no key is built) and the stored hash is never recomputed.
+type Table = hashbrown::HashTable<Entry>;
 
 /// `len += d` for a shard's count, which changes only under the shard's
 /// write lock: a load and a store, not a locked read-modify-write.
@@ -505,7 +449,13 @@ impl RefManager {
             // Test builds can panic here, with the write lock held, to show
             // that a poisoned shard keeps working (tests/panic_injection.rs).
             crate::ffi::boundary::injection_point(SET_LOCKED);
-            let old = t.replace(entry);
+            let old = match t.find_mut(hash, |e| e.is(hash, id)) {
+                Some(slot) => Some(std::mem::replace(slot, entry)),
+                None => {
+                    t.insert_unique(hash, entry, Entry::hash);
+                    None
+                }
+            };
             if old.is_none() {
                 add_len(&shard.len, 1);
             }
@@ -524,13 +474,12 @@ impl RefManager {
         id: ContainerIdRef<'_>,
         f: impl FnOnce(StoredRef<'_>) -> R,
     ) -> Option<R> {
-        with_key(self, id, |key| {
-            let shard = self.shard(key_hash(key));
-            let t = Self::read(shard);
-            let found = t.get(key);
-            shard.stats.on_get(found.is_some());
-            found.map(|e| f(e.stored()))
-        })
+        let hash = key_hash_of(self, id);
+        let shard = self.shard(hash);
+        let t = Self::read(shard);
+        let found = t.find(hash, |e| e.is(hash, id));
+        shard.stats.on_get(found.is_some());
+        found.map(|e| f(e.stored()))
     }
 
     /// A copy of the reference stored under `id` (upstream `GetRef`).
@@ -553,17 +502,22 @@ impl RefManager {
     /// Forgets the reference stored under `id` (upstream `ClearRef`);
     /// returns whether there was one.
     pub fn clear(&self, id: ContainerIdRef<'_>) -> bool {
-        let old = with_key(self, id, |key| {
-            let shard = self.shard(key_hash(key));
+        let hash = key_hash_of(self, id);
+        let shard = self.shard(hash);
+        let old = {
             let mut t = Self::write(shard);
             crate::ffi::boundary::injection_point(CLEAR_LOCKED);
-            let old = t.take(key);
+            let old = t
+                .find_entry(hash, |e| e.is(hash, id))
+                .ok()
+                .map(|o| o.remove().0);
             if let Some(e) = &old {
                 add_len(&shard.len, 1usize.wrapping_neg());
                 shard.stats.on_clear(e.0.len());
             }
             old
-        });
+        };
+        // Freed with the lock released.
         old.is_some()
     }
 
@@ -722,13 +676,11 @@ impl RefManager {
                         prefetch_addr(h.wrapping_sub(HEADER));
                         prefetch_addr(h);
                     }
-                    // One probe: take it, and put it back in the rare case
-                    // it was replaced by one that no longer qualifies.
-                    if let Some(e) = with_hashed_key(hash, id, |key| t.take(key)) {
-                        if still(e.stored()) {
-                            removed.push(e);
-                        } else {
-                            t.insert(e);
+                    // One probe; a reference replaced since the scan is
+                    // judged again.
+                    if let Ok(o) = t.find_entry(hash, |e| e.is(hash, id)) {
+                        if still(o.get().stored()) {
+                            removed.push(o.remove().0);
                         }
                     }
                 }
