@@ -90,34 +90,35 @@ impl Entry {
         hash: u64,
         id: ContainerIdRef<'_>,
         lens: [usize; FIELD_COUNT],
-        mut write: impl FnMut(usize, &mut Vec<u8>),
+        mut write: impl FnMut(usize, &mut Cursor),
     ) -> Entry {
         let narrow = lens.iter().all(|&l| l < 256);
         let lens_size = if narrow { 1 } else { 4 } * FIELD_COUNT;
         let key_len = KEY_FIXED + id.typ.len() + id.id.len();
         let size = KEY_AT + key_len + lens_size + lens.iter().sum::<usize>() + FIELD_COUNT;
-        let mut b = Vec::with_capacity(size);
+        let mut b = Cursor::new(size);
         let word = key_len as u32 | if narrow { NARROW } else { 0 };
-        b.extend_from_slice(&word.to_ne_bytes());
-        b.extend_from_slice(&0u64.to_ne_bytes()); // the stamp, set when stored
-                                                  // The key bytes: hash, type length, type, ID.
-        b.extend_from_slice(&hash.to_ne_bytes());
-        b.extend_from_slice(&(id.typ.len() as u32).to_ne_bytes());
-        b.extend_from_slice(id.typ);
-        b.extend_from_slice(id.id);
+        b.put(&word.to_ne_bytes());
+        b.put(&0u64.to_ne_bytes()); // the stamp, set when stored
+                                    // The key bytes: hash, type length, type, ID.
+        b.put(&hash.to_ne_bytes());
+        b.put(&(id.typ.len() as u32).to_ne_bytes());
+        b.put(id.typ);
+        b.put(id.id);
         if narrow {
-            b.extend(lens.map(|l| l as u8));
+            b.put(&lens.map(|l| l as u8));
         } else {
             for l in lens {
-                b.extend_from_slice(&(l as u32).to_ne_bytes());
+                b.put(&(l as u32).to_ne_bytes());
             }
         }
-        for k in 0..FIELD_COUNT {
+        for (k, &l) in lens.iter().enumerate() {
+            let start = b.at;
             write(k, &mut b);
-            b.push(0);
+            assert_eq!(b.at - start, l, "a field's pieces and length disagree");
+            b.put(&[0]);
         }
-        debug_assert_eq!(b.len(), size);
-        Entry(b.into_boxed_slice())
+        Entry(b.finish())
     }
 
     #[inline(always)]
@@ -190,6 +191,52 @@ impl Entry {
             lens,
             stamp: self.stamp(),
         }
+    }
+}
+
+/// Writes an entry's bytes into its allocation, front to back: one
+/// allocation of the exact size, not zeroed (`calloc` bypasses glibc's
+/// thread cache) and with no capacity checks (appending piece by piece to a
+/// `Vec` made building an entry most of a set's work).
+pub(crate) struct Cursor {
+    buf: Box<[std::mem::MaybeUninit<u8>]>,
+    at: usize,
+}
+
+impl Cursor {
+    fn new(size: usize) -> Cursor {
+        Cursor {
+            buf: Box::new_uninit_slice(size),
+            at: 0,
+        }
+    }
+
+    /// Appends `bytes`.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        let end = self.at + bytes.len();
+        assert!(end <= self.buf.len(), "entry contents longer than computed");
+        // SAFETY: `at..end` is inside the allocation; the source is a
+        // different allocation (the caller's bytes).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.buf.as_mut_ptr().add(self.at).cast::<u8>(),
+                bytes.len(),
+            )
+        };
+        self.at = end;
+    }
+
+    /// The allocation, every byte of which has been written.
+    fn finish(self) -> Box<[u8]> {
+        assert_eq!(
+            self.at,
+            self.buf.len(),
+            "entry contents shorter than computed"
+        );
+        // SAFETY: `put` wrote bytes `0..at`, and `at` is the whole length.
+        unsafe { self.buf.assume_init() }
     }
 }
 
@@ -404,7 +451,7 @@ impl RefManager {
         reference: ObjectReferenceRef<'_>,
     ) -> Result<u64, TooLong> {
         let f = reference.fields();
-        self.insert(id, f.map(<[u8]>::len), |k, b| b.extend_from_slice(f[k]))
+        self.insert(id, f.map(<[u8]>::len), |k, b| b.put(f[k]))
     }
 
     /// Like [`set`](Self::set), with fields given as pieces (for example a
@@ -416,7 +463,7 @@ impl RefManager {
         fields: [&dyn Pieces; FIELD_COUNT],
     ) -> Result<(), TooLong> {
         self.insert(id, fields.map(|f| f.byte_len()), |k, b| {
-            fields[k].pieces(&mut |p| b.extend_from_slice(p))
+            fields[k].pieces(&mut |p| b.put(p))
         })
         .map(drop)
     }
@@ -426,7 +473,7 @@ impl RefManager {
         &self,
         id: ContainerIdRef<'_>,
         lens: [usize; FIELD_COUNT],
-        write: impl FnMut(usize, &mut Vec<u8>),
+        write: impl FnMut(usize, &mut Cursor),
     ) -> Result<u64, TooLong> {
         check_len(&[id.typ.len(), id.id.len()])?;
         check_len(&lens)?;
@@ -449,10 +496,13 @@ impl RefManager {
             // Test builds can panic here, with the write lock held, to show
             // that a poisoned shard keeps working (tests/panic_injection.rs).
             crate::ffi::boundary::injection_point(SET_LOCKED);
-            let old = match t.find_mut(hash, |e| e.is(hash, id)) {
-                Some(slot) => Some(std::mem::replace(slot, entry)),
-                None => {
-                    t.insert_unique(hash, entry, Entry::hash);
+            // One probe for both cases.
+            let old = match t.entry(hash, |e| e.is(hash, id), Entry::hash) {
+                hashbrown::hash_table::Entry::Occupied(mut o) => {
+                    Some(std::mem::replace(o.get_mut(), entry))
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(entry);
                     None
                 }
             };
