@@ -2,11 +2,12 @@ package kuberef
 
 import (
 	"errors"
-	"strconv"
+	"math"
 	"sync/atomic"
 	"unsafe"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ImplicitContainerPrefix is the field path prefix of a container that is not
@@ -45,6 +46,11 @@ var (
 // ImplicitContainerPrefix + name if there is none. Like upstream with the
 // kubelet's scheme it never fails for a real pod; a nil pod or container,
 // which upstream dereferences, gets ErrNilPod or ErrNilContainer.
+//
+// As upstream's does, the returned reference shares string bytes with the
+// pod: a field equal to one of the pod's fields is that field's string; only
+// the field path (and any field the library produced that equals none of
+// them) is newly allocated.
 func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectReference, error) {
 	if pod == nil {
 		return nil, ErrNilPod
@@ -58,96 +64,129 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 	if !ephemeral {
 		ne = 0 // not searched: no need to pass them
 	}
-	n := nc + ni + ne
-	names := 0
-	for i := range spec.Containers {
-		names += len(spec.Containers[i].Name)
-	}
-	for i := range spec.InitContainers {
-		names += len(spec.InitContainers[i].Name)
-	}
-	for i := 0; i < ne; i++ {
-		names += len(spec.EphemeralContainers[i].Name)
-	}
-	p := podStrings{pod.Kind, pod.APIVersion, pod.Namespace, pod.Name, string(pod.UID), pod.ResourceVersion}
-	out := outputBound(&p, container.Name, n)
 
-	// One buffer for everything the library reads and writes: the output
-	// first (the returned strings point into it), then the name lengths
-	// (4-byte aligned), then the names back to back. For a typical pod it is
-	// the tail of the block that also holds the returned reference, so the
-	// call allocates once.
-	lensAt := (out + 3) &^ 3
-	namesAt := lensAt + 4*n
-	var ref *v1.ObjectReference
-	var scratch []byte
-	if namesAt+names <= genInline {
-		b := new(genBlock)
-		ref, scratch = &b.ref, b.buf[:]
-	} else {
-		ref, scratch = new(v1.ObjectReference), make([]byte, namesAt+names)
-	}
+	// The searched containers' names: a typical pod's as arguments of the
+	// C helper, so that the library reads only the bytes it compares; more
+	// of them back to back with their lengths, on the stack unless the pod
+	// is large.
+	var direct [genDirect]string
 	var lens []uint32
-	if n > 0 {
-		lens = unsafe.Slice((*uint32)(unsafe.Pointer(&scratch[lensAt])), n)
+	var names []byte
+	if n := nc + ni + ne; n <= genDirect {
+		for i := 0; i < n; i++ {
+			direct[i] = searchedName(spec, i)
+		}
+	} else {
+		var scratch genScratch
+		lens, names = scratch.lens[:0], scratch.names[:0]
+		for i := 0; i < n; i++ {
+			s := searchedName(spec, i)
+			if uint64(len(s)) > math.MaxUint32 {
+				s = s[:math.MaxUint32] // still longer than the library accepts: it rejects it
+			}
+			lens = append(lens, uint32(len(s)))
+			names = append(names, s...)
+		}
 	}
-	at, k := namesAt, 0
-	put := func(name string) {
-		lens[k] = uint32(len(name))
-		k++
-		at += copy(scratch[at:], name)
+
+	// The reference and, in the same block, room for the field path, the
+	// only field that normally has to be copied out of the library's
+	// output. A longer one gets a buffer of its own.
+	var ref *v1.ObjectReference
+	var out []byte
+	if len(container.Name) <= genInline-len(ImplicitContainerPrefix) {
+		b := new(genBlock)
+		ref, out = &b.ref, b.fp[:]
+	} else {
+		ref, out = new(v1.ObjectReference), make([]byte, len(ImplicitContainerPrefix)+len(container.Name))
 	}
-	for i := range spec.Containers {
-		put(spec.Containers[i].Name)
-	}
-	for i := range spec.InitContainers {
-		put(spec.InitContainers[i].Name)
-	}
-	for i := 0; i < ne; i++ {
-		put(spec.EphemeralContainers[i].Name)
-	}
-	var lp *uint32
-	if n > 0 {
-		lp = &lens[0]
-	}
-	var np *byte
-	if names > 0 {
-		np = &scratch[namesAt]
-	}
-	buf, bufLen := &scratch[0], out
 	for {
-		res := cGenerate(&p, container.Name, ephemeral, lp, np, nc, ni, ne, buf, bufLen)
-		switch res.status {
+		var io genIO
+		cGenerate(pod, container.Name, ephemeral, nc, ni, ne, &direct, unsafe.SliceData(lens), unsafe.SliceData(names),
+			unsafe.SliceData(out), len(out), &io)
+		switch st := uint32(io.status); st {
 		case statusOK:
-			fillRef(ref, unsafe.String(buf, res.needed), &res)
+			fillGenerated(ref, pod, out, &io)
 			return ref, nil
-		case statusBufferTooSmall: // not expected: outputBound is an upper bound
-			b := make([]byte, res.needed)
-			buf, bufLen = &b[0], len(b)
+		case statusBufferTooSmall: // a field path longer than guessed, or a copied TypeMeta field
+			out = make([]byte, io.needed)
 		default:
-			return nil, &Error{Op: "GenerateContainerRef", Status: res.status}
+			return nil, &Error{Op: "GenerateContainerRef", Status: st}
 		}
 	}
 }
 
-// genInline is how many bytes of output and input GenerateContainerRef can
-// keep in the block of the reference it returns (a 288-byte block with the
-// 112-byte ObjectReference).
-const genInline = 176
+// genInline is the room for the field path in the block GenerateContainerRef
+// allocates with the reference: 48 bytes, which with the 112-byte
+// ObjectReference make a 160-byte block (a Go size class), and hold the field
+// path of any container whose name has up to 18 bytes, or up to 31 in
+// spec.containers.
+const genInline = 48
 
 type genBlock struct {
 	ref v1.ObjectReference
-	buf [genInline]byte
+	fp  [genInline]byte
 }
 
-// outputBound is an upper bound on the bytes the library writes: the seven
-// fields, each with its NUL. Kind is the pod's or "Pod"; APIVersion is at
-// most the pod's or "v1"; the field path is the longest form the name or
-// index can take.
-func outputBound(p *podStrings, name string, n int) int {
-	b := max(len(p.kind), 3) + max(len(p.apiVersion), 2) + len(p.namespace) + len(p.name) +
-		len(p.uid) + len(p.resourceVersion) + 7
-	fp := max(len(ImplicitContainerPrefix), len("spec.ephemeralContainers{}")) + len(name)
-	fp = max(fp, len("spec.ephemeralContainers[]")+len(strconv.Itoa(n)))
-	return b + fp
+// searchedName is the name of the i-th container of spec.containers, then
+// spec.initContainers, then spec.ephemeralContainers.
+func searchedName(spec *v1.PodSpec, i int) string {
+	if i < len(spec.Containers) {
+		return spec.Containers[i].Name
+	}
+	i -= len(spec.Containers)
+	if i < len(spec.InitContainers) {
+		return spec.InitContainers[i].Name
+	}
+	return spec.EphemeralContainers[i-len(spec.InitContainers)].Name
+}
+
+// genScratch is the input buffer GenerateContainerRef keeps on its stack
+// for a pod with more than genDirect searched containers: room for the
+// names of a medium-sized pod. The C helper is marked
+// noescape and nocallback (cgo.go), so passing it does not move it to the
+// heap.
+type genScratch struct {
+	lens  [16]uint32
+	names [256]byte
+}
+
+// fillGenerated sets ref's fields from the helper's result: the pod's own
+// strings or constants where the library's output equals them, else the
+// bytes it copied into out, in field order.
+func fillGenerated(ref *v1.ObjectReference, pod *v1.Pod, out []byte, io *genIO) {
+	at := 0
+	field := func(i int) string {
+		switch io.src[i] {
+		case srcKind:
+			return pod.Kind
+		case srcAPIVersion:
+			return pod.APIVersion
+		case srcNamespace:
+			return pod.Namespace
+		case srcName:
+			return pod.Name
+		case srcUID:
+			return string(pod.UID)
+		case srcResourceVersion:
+			return pod.ResourceVersion
+		case srcConstPod:
+			return "Pod"
+		case srcConstV1:
+			return "v1"
+		case srcConstEmpty:
+			return ""
+		default: // copied
+			n := int(io.len[i])
+			at += n
+			return unsafe.String(&out[at-n], n)
+		}
+	}
+	ref.Kind = field(0)
+	ref.Namespace = field(1)
+	ref.Name = field(2)
+	ref.UID = types.UID(field(3))
+	ref.APIVersion = field(4)
+	ref.ResourceVersion = field(5)
+	ref.FieldPath = field(6)
 }
