@@ -123,14 +123,64 @@ typedef struct {
 	// KRG_COPIED fields take in out. They are written there back to back in
 	// field order if they fit; else the status is KUBEREF_BUFFER_TOO_SMALL.
 	size_t needed;
-	// Out, on KUBEREF_OK: each field's length and source, in
-	// kuberef_object_reference order.
+	// Out, on KUBEREF_OK: a hash of those bytes (for Go's intern table).
+	uint64_t hash;
+	// Out, on KUBEREF_OK: each field's source, in kuberef_object_reference
+	// order, and the length of each KRG_COPIED one.
 	uint32_t len[7];
 	uint8_t src[7];
 } krg_gen_io;
 
-static int krg_eq(const kuberef_str *a, const kuberef_str *b) {
-	return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
+static uint64_t krg_load8(const char *p) {
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t krg_load4(const char *p) {
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+// krg_same compares n bytes; inline, with word loads that may overlap, as
+// the strings are short and calling memcmp costs more than comparing them.
+static inline __attribute__((always_inline)) int krg_same(const char *p, const char *q, size_t n) {
+	size_t i;
+	if (n > 16) {
+		for (i = 0; i + 8 < n; i += 8) {
+			if (krg_load8(p + i) != krg_load8(q + i)) return 0;
+		}
+		return krg_load8(p + n - 8) == krg_load8(q + n - 8);
+	}
+	if (n >= 8) return ((krg_load8(p) ^ krg_load8(q)) | (krg_load8(p + n - 8) ^ krg_load8(q + n - 8))) == 0;
+	if (n >= 4) return ((krg_load4(p) ^ krg_load4(q)) | (krg_load4(p + n - 4) ^ krg_load4(q + n - 4))) == 0;
+	return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
+}
+
+// krg_hash hashes n bytes (not for security: a collision only costs Go's
+// intern table a miss).
+static uint64_t krg_hash(const char *p, size_t n) {
+	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15u;
+	size_t i;
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) h = (h ^ krg_load8(p + i)) * 0xBF58476D1CE4E5B9u;
+		h = (h ^ krg_load8(p + n - 8)) * 0xBF58476D1CE4E5B9u;
+	} else {
+		for (i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 0xBF58476D1CE4E5B9u;
+	}
+	return h ^ (h >> 31);
+}
+
+// krg_source is where output field v's bytes also are: in (the pod's field
+// that normally has them, source same; NULL for none), a constant, or
+// nowhere (KRG_COPIED).
+static inline __attribute__((always_inline)) uint8_t krg_source(const kuberef_str *v, const kuberef_str *in, uint8_t same) {
+	if (v->len == 0) return KRG_CONST_EMPTY;
+	if (in != NULL && in->len == v->len && krg_same(in->ptr, v->ptr, v->len)) return same;
+	if (v->len == 3 && krg_same(v->ptr, "Pod", 3)) return KRG_CONST_POD;
+	if (v->len == 2 && krg_same(v->ptr, "v1", 2)) return KRG_CONST_V1;
+	return KRG_COPIED;
 }
 
 // krg_generate calls kuberef_generate_container_ref with its output in a
@@ -148,34 +198,29 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 		const char *uid, const char *rv, const char *cname,
 		const char *n0, const char *n1, const char *n2, const char *n3,
 		const uint32_t *lens, const char *names, char *out, krg_gen_io *io) {
-	static const uint8_t same[7] = {KRG_IN_KIND, KRG_IN_NAMESPACE, KRG_IN_NAME, KRG_IN_UID,
-		KRG_IN_API_VERSION, KRG_IN_RESOURCE_VERSION, KRG_COPIED};
 	kuberef_str stack[32];
 	kuberef_str *views = stack;
-	const kuberef_str *in[6];
 	char local[1024];
 	char *buf = local;
-	size_t n = io->n_c + io->n_i + io->n_e, i, at = 0, needed = 0, copied = 0;
+	size_t n = io->n_c + io->n_i + io->n_e, i, at, needed = 0, copied;
 	kuberef_pod pod;
 	kuberef_object_reference ref;
 	const kuberef_str *f[7];
 	uint32_t st;
-	if (n > sizeof stack / sizeof stack[0]) {
-		views = (kuberef_str *)malloc(n * sizeof *views);
-		if (views == NULL) {
-			io->status = UINT32_MAX;
-			return;
-		}
-	}
 	if (n <= KRG_DIRECT_NAMES) {
-		const char *direct[KRG_DIRECT_NAMES];
-		direct[0] = n0;
-		direct[1] = n1;
-		direct[2] = n2;
-		direct[3] = n3;
-		for (i = 0; i < n; i++) views[i] = krg_s(direct[i], io->name_len[i]);
+		stack[0] = krg_s(n0, io->name_len[0]);
+		stack[1] = krg_s(n1, io->name_len[1]);
+		stack[2] = krg_s(n2, io->name_len[2]);
+		stack[3] = krg_s(n3, io->name_len[3]);
 	} else {
-		for (i = 0; i < n; i++) {
+		if (n > sizeof stack / sizeof stack[0]) {
+			views = (kuberef_str *)malloc(n * sizeof *views);
+			if (views == NULL) {
+				io->status = UINT32_MAX;
+				return;
+			}
+		}
+		for (i = 0, at = 0; i < n; i++) {
 			views[i] = krg_s(names + at, lens[i]);
 			at += lens[i];
 		}
@@ -205,12 +250,6 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 	}
 	if (views != stack) free(views);
 	if (st == KUBEREF_OK) {
-		in[KRG_IN_KIND] = &pod.kind;
-		in[KRG_IN_API_VERSION] = &pod.api_version;
-		in[KRG_IN_NAMESPACE] = &pod.namespace_;
-		in[KRG_IN_NAME] = &pod.name;
-		in[KRG_IN_UID] = &pod.uid;
-		in[KRG_IN_RESOURCE_VERSION] = &pod.resource_version;
 		f[0] = &ref.kind;
 		f[1] = &ref.namespace_;
 		f[2] = &ref.name;
@@ -218,33 +257,44 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 		f[4] = &ref.api_version;
 		f[5] = &ref.resource_version;
 		f[6] = &ref.field_path;
-		for (i = 0; i < 7; i++) {
-			const kuberef_str *v = f[i];
-			uint8_t src;
-			if (v->len == 0) {
-				src = KRG_CONST_EMPTY;
-			} else if (same[i] != KRG_COPIED && krg_eq(in[same[i]], v)) {
-				src = same[i];
-			} else if (v->len == 3 && memcmp(v->ptr, "Pod", 3) == 0) {
-				src = KRG_CONST_POD;
-			} else if (v->len == 2 && memcmp(v->ptr, "v1", 2) == 0) {
-				src = KRG_CONST_V1;
+		io->src[0] = krg_source(f[0], &pod.kind, KRG_IN_KIND);
+		io->src[1] = krg_source(f[1], &pod.namespace_, KRG_IN_NAMESPACE);
+		io->src[2] = krg_source(f[2], &pod.name, KRG_IN_NAME);
+		io->src[3] = krg_source(f[3], &pod.uid, KRG_IN_UID);
+		io->src[4] = krg_source(f[4], &pod.api_version, KRG_IN_API_VERSION);
+		io->src[5] = krg_source(f[5], &pod.resource_version, KRG_IN_RESOURCE_VERSION);
+		io->src[6] = krg_source(f[6], NULL, KRG_COPIED);
+		if (io->src[0] != KRG_COPIED && io->src[1] != KRG_COPIED && io->src[2] != KRG_COPIED &&
+				io->src[3] != KRG_COPIED && io->src[4] != KRG_COPIED && io->src[5] != KRG_COPIED &&
+				io->src[6] == KRG_COPIED) {
+			// The usual case: only the field path is copied.
+			copied = ref.field_path.len;
+			io->len[6] = (uint32_t)copied;
+			io->needed = copied;
+			if (copied > io->out_len) {
+				st = KUBEREF_BUFFER_TOO_SMALL;
 			} else {
-				src = KRG_COPIED;
-				copied += v->len;
+				memcpy(out, ref.field_path.ptr, copied);
+				io->hash = krg_hash(out, copied);
 			}
-			io->src[i] = src;
-			io->len[i] = (uint32_t)v->len;
-		}
-		io->needed = copied;
-		if (copied > io->out_len) {
-			st = KUBEREF_BUFFER_TOO_SMALL;
 		} else {
-			for (i = 0, at = 0; i < 7; i++) {
+			for (i = 0, copied = 0; i < 7; i++) {
 				if (io->src[i] == KRG_COPIED) {
-					memcpy(out + at, f[i]->ptr, f[i]->len);
-					at += f[i]->len;
+					io->len[i] = (uint32_t)f[i]->len;
+					copied += f[i]->len;
 				}
+			}
+			io->needed = copied;
+			if (copied > io->out_len) {
+				st = KUBEREF_BUFFER_TOO_SMALL;
+			} else {
+				for (i = 0, at = 0; i < 7; i++) {
+					if (io->src[i] == KRG_COPIED) {
+						memcpy(out + at, f[i]->ptr, f[i]->len);
+						at += f[i]->len;
+					}
+				}
+				io->hash = krg_hash(out, copied);
 			}
 		}
 	}
@@ -369,6 +419,7 @@ const (
 	srcConstPod        = C.KRG_CONST_POD
 	srcConstV1         = C.KRG_CONST_V1
 	srcConstEmpty      = C.KRG_CONST_EMPTY
+	srcCopied          = C.KRG_COPIED
 )
 
 // genDirect is how many container names krg_generate takes as arguments.

@@ -89,43 +89,71 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 		}
 	}
 
-	// The reference and, in the same block, room for the field path, the
-	// only field that normally has to be copied out of the library's
-	// output. A longer one gets a buffer of its own.
-	var ref *v1.ObjectReference
-	var out []byte
-	if len(container.Name) <= genInline-len(ImplicitContainerPrefix) {
-		b := new(genBlock)
-		ref, out = &b.ref, b.fp[:]
-	} else {
-		ref, out = new(v1.ObjectReference), make([]byte, len(ImplicitContainerPrefix)+len(container.Name))
+	// The library's output fields that equal none of the pod's fields or
+	// the constants (normally just the field path) are copied into out: on
+	// the stack, or for a long container name on the heap.
+	var stackOut [genStackOut]byte
+	var heapOut []byte
+	outPtr, outLen := &stackOut[0], len(stackOut)
+	if n := len(ImplicitContainerPrefix) + len(container.Name); n > outLen {
+		heapOut = make([]byte, n)
+		outPtr, outLen = &heapOut[0], n
 	}
 	for {
 		var io genIO
 		cGenerate(pod, container.Name, ephemeral, nc, ni, ne, &direct, unsafe.SliceData(lens), unsafe.SliceData(names),
-			unsafe.SliceData(out), len(out), &io)
+			outPtr, outLen, &io)
 		switch st := uint32(io.status); st {
 		case statusOK:
-			fillGenerated(ref, pod, out, &io)
-			return ref, nil
-		case statusBufferTooSmall: // a field path longer than guessed, or a copied TypeMeta field
-			out = make([]byte, io.needed)
+			// The copied fields, back to back, as one string: interned
+			// from the stack, or pointing into the heap buffer.
+			var copied string
+			if heapOut != nil {
+				copied = unsafe.String(&heapOut[0], int(io.needed))
+			} else {
+				copied = intern(stackOut[:io.needed], uint64(io.hash))
+			}
+			return newGenerated(pod, copied, &io), nil
+		case statusBufferTooSmall: // a long field path or copied TypeMeta fields
+			heapOut = make([]byte, io.needed)
+			outPtr, outLen = &heapOut[0], len(heapOut)
 		default:
 			return nil, &Error{Op: "GenerateContainerRef", Status: st}
 		}
 	}
 }
 
-// genInline is the room for the field path in the block GenerateContainerRef
-// allocates with the reference: 48 bytes, which with the 112-byte
-// ObjectReference make a 160-byte block (a Go size class), and hold the field
-// path of any container whose name has up to 18 bytes, or up to 31 in
-// spec.containers.
-const genInline = 48
+// genStackOut is the room GenerateContainerRef gives the library's copied
+// fields on its stack: the field path of a container whose name has up to 34
+// bytes (implicit) or 47 (in spec.containers).
+const genStackOut = 64
 
-type genBlock struct {
-	ref v1.ObjectReference
-	fp  [genInline]byte
+// The intern table: field paths (the copied fields of GenerateContainerRef)
+// recently returned, so that a field path already seen is returned as the
+// same string instead of new bytes. A kubelet's pods share few distinct
+// container names, so nearly every call finds its field path here, and
+// GenerateContainerRef allocates only the ObjectReference. The table is a
+// fixed array of slots selected by a hash of the bytes: bounded memory, no
+// lock (a slot is one atomic pointer; a newer string replaces an older one).
+type internEntry struct{ s string }
+
+var internTable [internSlots]atomic.Pointer[internEntry]
+
+const internSlots = 256
+
+// intern returns a string with b's bytes (whose hash the C helper computed):
+// the table's, or a new one that then takes b's slot.
+func intern(b []byte, hash uint64) string {
+	if len(b) == 0 {
+		return ""
+	}
+	slot := &internTable[hash%internSlots]
+	if e := slot.Load(); e != nil && e.s == string(b) {
+		return e.s
+	}
+	e := &internEntry{string(b)}
+	slot.Store(e)
+	return e.s
 }
 
 // searchedName is the name of the i-th container of spec.containers, then
@@ -151,13 +179,29 @@ type genScratch struct {
 	names [256]byte
 }
 
-// fillGenerated sets ref's fields from the helper's result: the pod's own
+// newGenerated returns the reference the helper described: the pod's own
 // strings or constants where the library's output equals them, else the
-// bytes it copied into out, in field order.
-func fillGenerated(ref *v1.ObjectReference, pod *v1.Pod, out []byte, io *genIO) {
+// bytes it copied (copied holds them back to back in field order).
+func newGenerated(pod *v1.Pod, copied string, io *genIO) *v1.ObjectReference {
+	src := &io.src
+	if src[1] == srcNamespace && src[2] == srcName && src[3] == srcUID && src[5] == srcResourceVersion &&
+		src[6] == srcCopied && (src[0] == srcKind || src[0] == srcConstPod) &&
+		(src[4] == srcAPIVersion || src[4] == srcConstV1) {
+		// The usual shape: only the field path copied, Kind and APIVersion
+		// the pod's or "Pod" and "v1".
+		kind, apiVersion := pod.Kind, pod.APIVersion
+		if src[0] == srcConstPod {
+			kind = "Pod"
+		}
+		if src[4] == srcConstV1 {
+			apiVersion = "v1"
+		}
+		return &v1.ObjectReference{Kind: kind, Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+			APIVersion: apiVersion, ResourceVersion: pod.ResourceVersion, FieldPath: copied}
+	}
 	at := 0
 	field := func(i int) string {
-		switch io.src[i] {
+		switch src[i] {
 		case srcKind:
 			return pod.Kind
 		case srcAPIVersion:
@@ -179,14 +223,12 @@ func fillGenerated(ref *v1.ObjectReference, pod *v1.Pod, out []byte, io *genIO) 
 		default: // copied
 			n := int(io.len[i])
 			at += n
-			return unsafe.String(&out[at-n], n)
+			return copied[at-n : at]
 		}
 	}
-	ref.Kind = field(0)
-	ref.Namespace = field(1)
-	ref.Name = field(2)
-	ref.UID = types.UID(field(3))
-	ref.APIVersion = field(4)
-	ref.ResourceVersion = field(5)
-	ref.FieldPath = field(6)
+	// In field order, as the copied bytes are.
+	kind, namespace, name, uid := field(0), field(1), field(2), field(3)
+	apiVersion, resourceVersion, fieldPath := field(4), field(5), field(6)
+	return &v1.ObjectReference{Kind: kind, Namespace: namespace, Name: name, UID: types.UID(uid),
+		APIVersion: apiVersion, ResourceVersion: resourceVersion, FieldPath: fieldPath}
 }
