@@ -158,18 +158,19 @@ static inline __attribute__((always_inline)) int krg_same(const char *p, const c
 	return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
 }
 
-// krg_hash hashes n bytes (not for security: a collision only costs Go's
-// intern table a miss).
+// krg_hash hashes n bytes for Go's intern table: cheaply, from the length
+// and the last 16 bytes (where a field path has the container's name), as a
+// collision only costs the table a miss.
 static uint64_t krg_hash(const char *p, size_t n) {
-	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15u;
+	uint64_t h;
 	size_t i;
-	if (n >= 8) {
-		for (i = 0; i + 8 < n; i += 8) h = (h ^ krg_load8(p + i)) * 0xBF58476D1CE4E5B9u;
-		h = (h ^ krg_load8(p + n - 8)) * 0xBF58476D1CE4E5B9u;
+	if (n >= 16) {
+		h = (krg_load8(p + n - 8) ^ (uint64_t)n) * 0x9E3779B97F4A7C15u;
+		h = (h ^ krg_load8(p + n - 16)) * 0xBF58476D1CE4E5B9u;
 	} else {
-		for (i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 0xBF58476D1CE4E5B9u;
+		for (i = 0, h = (uint64_t)n; i < n; i++) h = (h ^ (uint8_t)p[i]) * 0xBF58476D1CE4E5B9u;
 	}
-	return h ^ (h >> 31);
+	return h ^ (h >> 32);
 }
 
 // krg_source is where output field v's bytes also are: in (the pod's field

@@ -48,9 +48,11 @@ var (
 // which upstream dereferences, gets ErrNilPod or ErrNilContainer.
 //
 // As upstream's does, the returned reference shares string bytes with the
-// pod: a field equal to one of the pod's fields is that field's string; only
-// the field path (and any field the library produced that equals none of
-// them) is newly allocated.
+// pod: a field equal to one of the pod's fields is that field's string, and
+// "Pod" and "v1" are constants. The field path may be shared with other
+// references this function returned (recent field paths are kept in a small
+// fixed table), so a typical call allocates only the ObjectReference.
+// Strings are immutable, so none of this is visible except through unsafe.
 func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectReference, error) {
 	if pod == nil {
 		return nil, ErrNilPod
@@ -171,9 +173,9 @@ func searchedName(spec *v1.PodSpec, i int) string {
 
 // genScratch is the input buffer GenerateContainerRef keeps on its stack
 // for a pod with more than genDirect searched containers: room for the
-// names of a medium-sized pod. The C helper is marked
-// noescape and nocallback (cgo.go), so passing it does not move it to the
-// heap.
+// names of a medium-sized pod. The C helper is marked noescape and
+// nocallback (cgo.go), so passing it, stackOut and the genIO does not move
+// them to the heap.
 type genScratch struct {
 	lens  [16]uint32
 	names [256]byte
