@@ -2,11 +2,12 @@ package kuberef
 
 import (
 	"errors"
-	"strconv"
+	"math"
 	"sync/atomic"
 	"unsafe"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ImplicitContainerPrefix is the field path prefix of a container that is not
@@ -45,6 +46,13 @@ var (
 // ImplicitContainerPrefix + name if there is none. Like upstream with the
 // kubelet's scheme it never fails for a real pod; a nil pod or container,
 // which upstream dereferences, gets ErrNilPod or ErrNilContainer.
+//
+// As upstream's does, the returned reference shares string bytes with the
+// pod: a field equal to one of the pod's fields is that field's string, and
+// "Pod" and "v1" are constants. The field path may be shared with other
+// references this function returned (recent field paths are kept in a small
+// fixed table), so a typical call allocates only the ObjectReference.
+// Strings are immutable, so none of this is visible except through unsafe.
 func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectReference, error) {
 	if pod == nil {
 		return nil, ErrNilPod
@@ -58,96 +66,171 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 	if !ephemeral {
 		ne = 0 // not searched: no need to pass them
 	}
-	n := nc + ni + ne
-	names := 0
-	for i := range spec.Containers {
-		names += len(spec.Containers[i].Name)
-	}
-	for i := range spec.InitContainers {
-		names += len(spec.InitContainers[i].Name)
-	}
-	for i := 0; i < ne; i++ {
-		names += len(spec.EphemeralContainers[i].Name)
-	}
-	p := podStrings{pod.Kind, pod.APIVersion, pod.Namespace, pod.Name, string(pod.UID), pod.ResourceVersion}
-	out := outputBound(&p, container.Name, n)
 
-	// One buffer for everything the library reads and writes: the output
-	// first (the returned strings point into it), then the name lengths
-	// (4-byte aligned), then the names back to back. For a typical pod it is
-	// the tail of the block that also holds the returned reference, so the
-	// call allocates once.
-	lensAt := (out + 3) &^ 3
-	namesAt := lensAt + 4*n
-	var ref *v1.ObjectReference
-	var scratch []byte
-	if namesAt+names <= genInline {
-		b := new(genBlock)
-		ref, scratch = &b.ref, b.buf[:]
-	} else {
-		ref, scratch = new(v1.ObjectReference), make([]byte, namesAt+names)
-	}
+	// The searched containers' names: a typical pod's as arguments of the
+	// C helper, so that the library reads only the bytes it compares; more
+	// of them back to back with their lengths, on the stack unless the pod
+	// is large.
+	var direct [genDirect]string
 	var lens []uint32
-	if n > 0 {
-		lens = unsafe.Slice((*uint32)(unsafe.Pointer(&scratch[lensAt])), n)
+	var names []byte
+	if n := nc + ni + ne; n <= genDirect {
+		for i := 0; i < n; i++ {
+			direct[i] = searchedName(spec, i)
+		}
+	} else {
+		var scratch genScratch
+		lens, names = scratch.lens[:0], scratch.names[:0]
+		for i := 0; i < n; i++ {
+			s := searchedName(spec, i)
+			if uint64(len(s)) > math.MaxUint32 {
+				s = s[:math.MaxUint32] // still longer than the library accepts: it rejects it
+			}
+			lens = append(lens, uint32(len(s)))
+			names = append(names, s...)
+		}
 	}
-	at, k := namesAt, 0
-	put := func(name string) {
-		lens[k] = uint32(len(name))
-		k++
-		at += copy(scratch[at:], name)
+
+	// The library's output fields that equal none of the pod's fields or
+	// the constants (normally just the field path) are copied into out: on
+	// the stack, or for a long container name on the heap.
+	var stackOut [genStackOut]byte
+	var heapOut []byte
+	outPtr, outLen := &stackOut[0], len(stackOut)
+	if n := len(ImplicitContainerPrefix) + len(container.Name); n > outLen {
+		heapOut = make([]byte, n)
+		outPtr, outLen = &heapOut[0], n
 	}
-	for i := range spec.Containers {
-		put(spec.Containers[i].Name)
-	}
-	for i := range spec.InitContainers {
-		put(spec.InitContainers[i].Name)
-	}
-	for i := 0; i < ne; i++ {
-		put(spec.EphemeralContainers[i].Name)
-	}
-	var lp *uint32
-	if n > 0 {
-		lp = &lens[0]
-	}
-	var np *byte
-	if names > 0 {
-		np = &scratch[namesAt]
-	}
-	buf, bufLen := &scratch[0], out
 	for {
-		res := cGenerate(&p, container.Name, ephemeral, lp, np, nc, ni, ne, buf, bufLen)
-		switch res.status {
+		var io genIO
+		cGenerate(pod, container.Name, ephemeral, nc, ni, ne, &direct, unsafe.SliceData(lens), unsafe.SliceData(names),
+			outPtr, outLen, &io)
+		switch st := uint32(io.status); st {
 		case statusOK:
-			fillRef(ref, unsafe.String(buf, res.needed), &res)
-			return ref, nil
-		case statusBufferTooSmall: // not expected: outputBound is an upper bound
-			b := make([]byte, res.needed)
-			buf, bufLen = &b[0], len(b)
+			// The copied fields, back to back, as one string: interned
+			// from the stack, or pointing into the heap buffer.
+			var copied string
+			if heapOut != nil {
+				copied = unsafe.String(&heapOut[0], int(io.needed))
+			} else {
+				copied = intern(stackOut[:io.needed], uint64(io.hash))
+			}
+			return newGenerated(pod, copied, &io), nil
+		case statusBufferTooSmall: // a long field path or copied TypeMeta fields
+			heapOut = make([]byte, io.needed)
+			outPtr, outLen = &heapOut[0], len(heapOut)
 		default:
-			return nil, &Error{Op: "GenerateContainerRef", Status: res.status}
+			return nil, &Error{Op: "GenerateContainerRef", Status: st}
 		}
 	}
 }
 
-// genInline is how many bytes of output and input GenerateContainerRef can
-// keep in the block of the reference it returns (a 288-byte block with the
-// 112-byte ObjectReference).
-const genInline = 176
+// genStackOut is the room GenerateContainerRef gives the library's copied
+// fields on its stack: the field path of a container whose name has up to 34
+// bytes (implicit) or 47 (in spec.containers).
+const genStackOut = 64
 
-type genBlock struct {
-	ref v1.ObjectReference
-	buf [genInline]byte
+// The intern table: field paths (the copied fields of GenerateContainerRef)
+// recently returned, so that a field path already seen is returned as the
+// same string instead of new bytes. A kubelet's pods share few distinct
+// container names, so nearly every call finds its field path here, and
+// GenerateContainerRef allocates only the ObjectReference. The table is a
+// fixed array of slots selected by a hash of the bytes: bounded memory, no
+// lock (a slot is one atomic pointer; a newer string replaces an older one).
+type internEntry struct{ s string }
+
+var internTable [internSlots]atomic.Pointer[internEntry]
+
+const internSlots = 256
+
+// intern returns a string with b's bytes (whose hash the C helper computed):
+// the table's, or a new one that then takes b's slot.
+func intern(b []byte, hash uint64) string {
+	if len(b) == 0 {
+		return ""
+	}
+	slot := &internTable[hash%internSlots]
+	if e := slot.Load(); e != nil && e.s == string(b) {
+		return e.s
+	}
+	e := &internEntry{string(b)}
+	slot.Store(e)
+	return e.s
 }
 
-// outputBound is an upper bound on the bytes the library writes: the seven
-// fields, each with its NUL. Kind is the pod's or "Pod"; APIVersion is at
-// most the pod's or "v1"; the field path is the longest form the name or
-// index can take.
-func outputBound(p *podStrings, name string, n int) int {
-	b := max(len(p.kind), 3) + max(len(p.apiVersion), 2) + len(p.namespace) + len(p.name) +
-		len(p.uid) + len(p.resourceVersion) + 7
-	fp := max(len(ImplicitContainerPrefix), len("spec.ephemeralContainers{}")) + len(name)
-	fp = max(fp, len("spec.ephemeralContainers[]")+len(strconv.Itoa(n)))
-	return b + fp
+// searchedName is the name of the i-th container of spec.containers, then
+// spec.initContainers, then spec.ephemeralContainers.
+func searchedName(spec *v1.PodSpec, i int) string {
+	if i < len(spec.Containers) {
+		return spec.Containers[i].Name
+	}
+	i -= len(spec.Containers)
+	if i < len(spec.InitContainers) {
+		return spec.InitContainers[i].Name
+	}
+	return spec.EphemeralContainers[i-len(spec.InitContainers)].Name
+}
+
+// genScratch is the input buffer GenerateContainerRef keeps on its stack
+// for a pod with more than genDirect searched containers: room for the
+// names of a medium-sized pod. The C helper is marked noescape and
+// nocallback (cgo.go), so passing it, stackOut and the genIO does not move
+// them to the heap.
+type genScratch struct {
+	lens  [16]uint32
+	names [256]byte
+}
+
+// newGenerated returns the reference the helper described: the pod's own
+// strings or constants where the library's output equals them, else the
+// bytes it copied (copied holds them back to back in field order).
+func newGenerated(pod *v1.Pod, copied string, io *genIO) *v1.ObjectReference {
+	src := &io.src
+	if src[1] == srcNamespace && src[2] == srcName && src[3] == srcUID && src[5] == srcResourceVersion &&
+		src[6] == srcCopied && (src[0] == srcKind || src[0] == srcConstPod) &&
+		(src[4] == srcAPIVersion || src[4] == srcConstV1) {
+		// The usual shape: only the field path copied, Kind and APIVersion
+		// the pod's or "Pod" and "v1".
+		kind, apiVersion := pod.Kind, pod.APIVersion
+		if src[0] == srcConstPod {
+			kind = "Pod"
+		}
+		if src[4] == srcConstV1 {
+			apiVersion = "v1"
+		}
+		return &v1.ObjectReference{Kind: kind, Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+			APIVersion: apiVersion, ResourceVersion: pod.ResourceVersion, FieldPath: copied}
+	}
+	at := 0
+	field := func(i int) string {
+		switch src[i] {
+		case srcKind:
+			return pod.Kind
+		case srcAPIVersion:
+			return pod.APIVersion
+		case srcNamespace:
+			return pod.Namespace
+		case srcName:
+			return pod.Name
+		case srcUID:
+			return string(pod.UID)
+		case srcResourceVersion:
+			return pod.ResourceVersion
+		case srcConstPod:
+			return "Pod"
+		case srcConstV1:
+			return "v1"
+		case srcConstEmpty:
+			return ""
+		default: // copied
+			n := int(io.len[i])
+			at += n
+			return copied[at-n : at]
+		}
+	}
+	// In field order, as the copied bytes are.
+	kind, namespace, name, uid := field(0), field(1), field(2), field(3)
+	apiVersion, resourceVersion, fieldPath := field(4), field(5), field(6)
+	return &v1.ObjectReference{Kind: kind, Namespace: namespace, Name: name, UID: types.UID(uid),
+		APIVersion: apiVersion, ResourceVersion: resourceVersion, FieldPath: fieldPath}
 }

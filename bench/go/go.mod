@@ -1,6 +1,6 @@
 module kuberef.local/bench
 
-go 1.21
+go 1.24
 
 require (
 	k8s.io/api v0.18.6

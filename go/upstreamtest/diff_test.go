@@ -121,10 +121,12 @@ func TestGenerateContainerRefUpstreamTable(t *testing.T) {
 
 var (
 	kinds       = []string{"", "Pod", "pod", "Deployment", "Ünïcode", "a\x00b"}
-	apiVersions = []string{"", "v1", "/", "/v1", "v1/", "g/", "g/v", "apps/v1", "a/b/c", "//", "a//", "v1beta1", "ü/\x00"}
+	apiVersions = []string{"", "v1", "/", "/v1", "v1/", "g/", "g/v", "apps/v1", "a/b/c", "//", "a//", "v1beta1", "ü/\x00",
+		"/v2", "/" + strings.Repeat("v", 70)}
 	metaStrings = []string{"", "ok", "test-ns", "bar", "42", "kube-system", "5f1c2a9e-0000-4000-8000-000000000000",
 		"ü", "a b", "x\x00y", "{}", "[0]", strings.Repeat("n", 253)}
-	containerNames = []string{"", "", "app", "app", "sidecar", "init", "debug", "a{b}", "[1]", "é", "x\x00", "implicitly required container app"}
+	containerNames = []string{"", "", "app", "app", "sidecar", "init", "debug", "a{b}", "[1]", "é", "x\x00", "implicitly required container app",
+		strings.Repeat("s", 34), strings.Repeat("s", 35), strings.Repeat("l", 47), strings.Repeat("l", 48)}
 )
 
 func pick(r *rand.Rand, s []string) string { return s[r.Intn(len(s))] }

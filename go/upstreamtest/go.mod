@@ -1,6 +1,6 @@
 module github.com/kuberef/kuberef/go/upstreamtest
 
-go 1.21
+go 1.24
 
 require (
 	k8s.io/api v0.18.6

@@ -1,0 +1,5 @@
+//go:build race
+
+package kuberef_test
+
+const raceEnabled = true
