@@ -4,10 +4,13 @@ package kuberef
 // operation is exactly one cgo call into one of the small static helpers
 // below, which build the library's views on the C stack from the pointers and
 // lengths Go passes as plain arguments, call the library, and return plain
-// numbers (statuses, offsets, lengths) by value. The helpers keep no pointer
-// after they return, Go passes only pointers to memory that holds no Go
-// pointers (string bytes and byte buffers), and nothing Go-allocated is ever
-// stored in C memory, so the cgo pointer rules hold without runtime.Pinner.
+// numbers (statuses, offsets, lengths) by value, or for krg_generate in a
+// struct of numbers on the Go stack. The helpers keep no pointer after they
+// return, Go passes only pointers to memory that holds no Go pointers (string
+// bytes, byte buffers, that struct), and nothing Go-allocated is ever stored
+// in C memory, so the cgo pointer rules hold without runtime.Pinner. That
+// also makes krg_generate's "#cgo noescape" and "#cgo nocallback" true (it
+// never calls back into Go): its buffers stay on the caller's stack.
 
 /*
 #cgo noescape krg_generate
