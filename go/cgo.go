@@ -4,10 +4,13 @@ package kuberef
 // operation is exactly one cgo call into one of the small static helpers
 // below, which build the library's views on the C stack from the pointers and
 // lengths Go passes as plain arguments, call the library, and return plain
-// numbers (statuses, offsets, lengths) by value. The helpers keep no pointer
-// after they return, Go passes only pointers to memory that holds no Go
-// pointers (string bytes and byte buffers), and nothing Go-allocated is ever
-// stored in C memory, so the cgo pointer rules hold without runtime.Pinner.
+// numbers (statuses, offsets, lengths) by value, or for krg_generate in a
+// struct of numbers on the Go stack. The helpers keep no pointer after they
+// return, Go passes only pointers to memory that holds no Go pointers (string
+// bytes, byte buffers, that struct), and nothing Go-allocated is ever stored
+// in C memory, so the cgo pointer rules hold without runtime.Pinner. That
+// also makes krg_generate's "#cgo noescape" and "#cgo nocallback" true (it
+// never calls back into Go): its buffers stay on the caller's stack.
 
 /*
 #cgo noescape krg_generate
@@ -162,14 +165,16 @@ static uint32_t krg_load4(const char *p) {
 // krg_same compares n bytes; inline, with word loads that may overlap, as
 // the strings are short and calling memcmp costs more than comparing them.
 static inline __attribute__((always_inline)) int krg_same(const char *p, const char *q, size_t n) {
+	uint64_t d;
 	size_t i;
-	if (n > 16) {
-		for (i = 0; i + 8 < n; i += 8) {
-			if (krg_load8(p + i) != krg_load8(q + i)) return 0;
+	if (n >= 8) {
+		d = (krg_load8(p) ^ krg_load8(q)) | (krg_load8(p + n - 8) ^ krg_load8(q + n - 8));
+		if (n > 16) {
+			d |= (krg_load8(p + 8) ^ krg_load8(q + 8)) | (krg_load8(p + n - 16) ^ krg_load8(q + n - 16));
+			for (i = 16; d == 0 && i + 16 < n; i += 8) d = krg_load8(p + i) ^ krg_load8(q + i);
 		}
-		return krg_load8(p + n - 8) == krg_load8(q + n - 8);
+		return d == 0;
 	}
-	if (n >= 8) return ((krg_load8(p) ^ krg_load8(q)) | (krg_load8(p + n - 8) ^ krg_load8(q + n - 8))) == 0;
 	if (n >= 4) return ((krg_load4(p) ^ krg_load4(q)) | (krg_load4(p + n - 4) ^ krg_load4(q + n - 4))) == 0;
 	return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
 }
@@ -454,6 +459,9 @@ const (
 // genDirect is how many container names krg_generate takes as arguments.
 const genDirect = C.KRG_DIRECT_NAMES
 
+// cGenerate passes exactly four direct names.
+var _ = [1]struct{}{}[genDirect-4]
+
 // cGenerate runs krg_generate on the pod's fields, the container's name,
 // the searched names (direct[:n] if n <= genDirect, else lens and names) and
 // out; io holds the numbers in and out. The helper is noescape and
@@ -471,9 +479,10 @@ func cGenerate(pod *v1.Pod, container string, ephemeral bool, nc, ni, ne int, di
 	io.in_len[C.KRG_IN_UID] = C.size_t(len(pod.UID))
 	io.in_len[C.KRG_IN_RESOURCE_VERSION] = C.size_t(len(pod.ResourceVersion))
 	io.in_len[6] = C.size_t(len(container))
-	for i := range direct {
-		io.name_len[i] = C.size_t(len(direct[i]))
-	}
+	io.name_len[0] = C.size_t(len(direct[0]))
+	io.name_len[1] = C.size_t(len(direct[1]))
+	io.name_len[2] = C.size_t(len(direct[2]))
+	io.name_len[3] = C.size_t(len(direct[3]))
 	C.krg_generate(cptr(pod.Kind), cptr(pod.APIVersion), cptr(pod.Namespace), cptr(pod.Name),
 		cptr(string(pod.UID)), cptr(pod.ResourceVersion), cptr(container),
 		cptr(direct[0]), cptr(direct[1]), cptr(direct[2]), cptr(direct[3]),

@@ -75,8 +75,18 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 	var lens []uint32
 	var names []byte
 	if n := nc + ni + ne; n <= genDirect {
-		for i := 0; i < n; i++ {
-			direct[i] = searchedName(spec, i)
+		k := 0
+		for i := 0; i < nc; i++ {
+			direct[k] = spec.Containers[i].Name
+			k++
+		}
+		for i := 0; i < ni; i++ {
+			direct[k] = spec.InitContainers[i].Name
+			k++
+		}
+		for i := 0; i < ne; i++ {
+			direct[k] = spec.EphemeralContainers[i].Name
+			k++
 		}
 	} else {
 		var scratch genScratch
