@@ -539,7 +539,8 @@ static void test_format(void) {
   }
 }
 
-/* Stamps (kuberef_set_ref_stamped, kuberef_get_stamp, kuberef_get_ref_stamped):
+/* Stamps (kuberef_set_ref_stamped, kuberef_get_stamp, kuberef_get_ref_stamped,
+ * kuberef_clear_ref_stamped):
  * nonzero, new on every store, unique across keys, stable while the stored
  * reference is, gone with it; the bad-input matrix leaves everything as it
  * was, outputs included. */
@@ -624,6 +625,18 @@ static void test_stamps(void) {
   CHECK(got == sb);
   CHECK_STATUS(kuberef_get_stamp(m, &a, &got), KUBEREF_NOT_FOUND);
 
+  /* kuberef_clear_ref_stamped: the removed reference's stamp. */
+  got = 9;
+  CHECK_STATUS(kuberef_clear_ref_stamped(NULL, &b, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, NULL, &got), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &b, NULL), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &bad_id, &got), KUBEREF_INVALID_ARGUMENT);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &a, &got), KUBEREF_NOT_FOUND);
+  CHECK(got == 9 && kuberef_len(m) == 1);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &b, &got), KUBEREF_OK);
+  CHECK(got == sb && kuberef_len(m) == 0);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &b, &got), KUBEREF_NOT_FOUND);
+
   /* Many keys: every stamp distinct (a sorted list without neighbours equal). */
   {
     enum { N = 2000 };
@@ -637,7 +650,7 @@ static void test_stamps(void) {
       CHECK_STATUS(kuberef_set_ref_stamped(m, &k, &r, &seen[i]), KUBEREF_OK);
     }
     for (i = 0; i < N; i++)
-      for (j = i + 1; j < N; j++) dup += seen[i] == seen[j] || seen[i] == sb;
+      for (j = i + 1; j < N; j++) dup += seen[i] == seen[j] || seen[i] == sb || seen[i] == sa;
     CHECK(dup == 0);
   }
   kuberef_manager_free(m);

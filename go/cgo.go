@@ -105,9 +105,11 @@ static krg_result krg_get(const kuberef_manager *m,
 	return r;
 }
 
-static uint32_t krg_clear(kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il) {
+static krg_stamped krg_clear(kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	return kuberef_clear_ref(m, &id);
+	krg_stamped r = {0, 0};
+	r.status = kuberef_clear_ref_stamped(m, &id, &r.stamp);
+	return r;
 }
 
 // Where the bytes of an output field of krg_generate are (krg_gen_io.src):
@@ -432,10 +434,13 @@ func cGet(m *cManager, typ, id string, buf *byte, bufLen int) result {
 	return goResult(C.krg_get(m, tp, tl, ip, il, (*C.char)(unsafe.Pointer(buf)), C.size_t(bufLen)))
 }
 
-func cClear(m *cManager, typ, id string) uint32 {
+// cClear removes a reference; it returns the status and the removed
+// reference's stamp.
+func cClear(m *cManager, typ, id string) (uint32, uint64) {
 	tp, tl := cstr(typ)
 	ip, il := cstr(id)
-	return uint32(C.krg_clear(m, tp, tl, ip, il))
+	res := C.krg_clear(m, tp, tl, ip, il)
+	return uint32(res.status), uint64(res.stamp)
 }
 
 // genIO is what GenerateContainerRef and krg_generate exchange besides the

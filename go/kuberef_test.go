@@ -399,3 +399,39 @@ func TestConcurrentOverwriteReadsAreWhole(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// The GetRef cache stays correct through heavy set/clear churn of other
+// keys and through overwrites: every GetRef returns the current reference,
+// and repeated GetRefs of an unchanged one return the same pointer.
+func TestGetRefCacheUnderChurn(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	hot := make([]kuberef.ContainerID, 300)
+	for i := range hot {
+		hot[i] = kuberef.BuildContainerID("containerd", fmt.Sprintf("hot-%d", i))
+		m.SetRef(hot[i], sampleRef(i))
+	}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 20000; i++ {
+			id := kuberef.BuildContainerID("docker", fmt.Sprintf("churn-%d", i%700))
+			m.SetRef(id, sampleRef(i))
+			if i%3 != 0 {
+				m.ClearRef(id)
+			}
+		}
+		for i, id := range hot {
+			if round == 1 && i%2 == 0 {
+				m.SetRef(id, sampleRef(i+1000)) // overwritten: a new value
+			}
+			a, ok := m.GetRef(id)
+			b, _ := m.GetRef(id)
+			want := i
+			if round >= 1 && i%2 == 0 {
+				want = i + 1000
+			}
+			if !ok || a != b || a.Name != fmt.Sprintf("pod-%d", want) {
+				t.Fatalf("round %d key %d: %+v %v (same pointer %v)", round, i, a, ok, a == b)
+			}
+		}
+	}
+}

@@ -186,9 +186,13 @@ func fillRef(ref *v1.ObjectReference, s string, r *result) {
 // ClearRef forgets the reference stored under id; clearing an absent id does
 // nothing (upstream ClearRef).
 func (r *RefManager) ClearRef(id ContainerID) {
-	st := cClear(r.ptr(), id.Type, id.ID)
+	st, stamp := cClear(r.ptr(), id.Type, id.ID)
 	runtime.KeepAlive(r)
-	if st != statusOK && st != statusNotFound {
+	switch st {
+	case statusOK:
+		r.forget(stamp)
+	case statusNotFound:
+	default:
 		panic(&Error{Op: "ClearRef", Status: st})
 	}
 }

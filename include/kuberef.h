@@ -515,6 +515,21 @@ kuberef_status kuberef_get_ref_stamped(const struct kuberef_manager *m,
                                        uint64_t *stamp);
 
 /**
+ * Like `kuberef_clear_ref`, and writes the stamp of the reference it
+ * removed to `*stamp` (see `kuberef_set_ref_stamped`), so that a caller can
+ * drop what it kept for that reference. `*stamp` is written only on
+ * `KUBEREF_OK`.
+ * Returns what `kuberef_clear_ref` returns (`KUBEREF_NULL_ARGUMENT` also
+ * for `stamp`).
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
+                                         const struct kuberef_container_id *id,
+                                         uint64_t *stamp);
+
+/**
  * Forgets the reference stored under `*id` (upstream `ClearRef`).
  * Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
  * none (upstream ignores that case; so may the caller), or an argument error.

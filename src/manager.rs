@@ -552,6 +552,13 @@ impl RefManager {
     /// Forgets the reference stored under `id` (upstream `ClearRef`);
     /// returns whether there was one.
     pub fn clear(&self, id: ContainerIdRef<'_>) -> bool {
+        self.clear_stamped(id).is_some()
+    }
+
+    /// [`clear`](Self::clear), returning the stamp of the reference it
+    /// removed (see [`set_stamped`](Self::set_stamped)), so that a caller
+    /// can drop what it cached for it; `None` if there was none.
+    pub fn clear_stamped(&self, id: ContainerIdRef<'_>) -> Option<u64> {
         let hash = key_hash_of(self, id);
         let shard = self.shard(hash);
         let old = {
@@ -568,7 +575,7 @@ impl RefManager {
             old
         };
         // Freed with the lock released.
-        old.is_some()
+        old.map(|e| e.stamp())
     }
 
     /// The number of stored references. Exact when no writer runs

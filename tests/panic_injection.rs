@@ -254,6 +254,16 @@ fn exports() -> Vec<Export> {
             normal: Ret::Status(KUBEREF_OK),
         },
         Export {
+            name: "kuberef_clear_ref_stamped",
+            call: |fx| {
+                let (t, i) = KEYS[2];
+                let mut stamp = 0u64;
+                Ret::Status(unsafe { kuberef_clear_ref_stamped(fx.m, &cid(t, i), &mut stamp) })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
             name: "kuberef_clear_ref",
             call: |fx| {
                 let (t, i) = KEYS[2];

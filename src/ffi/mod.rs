@@ -255,6 +255,29 @@ pub unsafe extern "C" fn kuberef_get_ref_stamped(
     })
 }
 
+/// Like `kuberef_clear_ref`, and writes the stamp of the reference it
+/// removed to `*stamp` (see `kuberef_set_ref_stamped`), so that a caller can
+/// drop what it kept for that reference. `*stamp` is written only on
+/// `KUBEREF_OK`.
+/// Returns what `kuberef_clear_ref` returns (`KUBEREF_NULL_ARGUMENT` also
+/// for `stamp`).
+///
+/// # Safety
+/// Non-NULL pointers and views point to valid memory for the call.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_clear_ref_stamped(
+    m: *mut kuberef_manager,
+    id: *const kuberef_container_id,
+    stamp: *mut u64,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_clear_ref_stamped", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, id, stamp) = unsafe { (manager(m)?, container_id(id)?, non_null_mut(stamp)?) };
+        *stamp = m.clear_stamped(id).ok_or(KUBEREF_NOT_FOUND)?;
+        Ok(())
+    })
+}
+
 /// Forgets the reference stored under `*id` (upstream `ClearRef`).
 /// Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
 /// none (upstream ignores that case; so may the caller), or an argument error.
