@@ -4,17 +4,18 @@
 //! Design (for speed and a small footprint, see the README's Performance
 //! section):
 //!
-//! * 32 shards, each an `RwLock<HashSet<Entry>>` on its own cache lines, picked
-//!   by bits of the key's hash, so that readers and writers of different keys
-//!   rarely touch the same lock.
-//! * Each entry is **one allocation** holding the key (its hash first) and
-//!   the seven reference strings, each already followed by a NUL. A lookup
-//!   lays the key's bytes out on the stack, hashes them once with a seeded
+//! * 32 shards, each an `RwLock<hashbrown::HashTable<Entry>>` on its own
+//!   cache lines, picked by bits of the key's hash, so that readers and
+//!   writers of different keys rarely touch the same lock.
+//! * Each entry is **one allocation** holding its stamp, the key (its hash
+//!   first) and the seven reference strings, each already followed by a NUL.
+//!   A lookup hashes the caller's key bytes once with a seeded
 //!   folded-multiply hash (no allocation, no per-byte loop), and the table
-//!   compares keys as plain byte slices (hash first, one `memcmp`); a get to
-//!   a C buffer is one `memcpy` of the strings.
-//! * New entries are built before the lock is taken and replaced ones are
-//!   dropped after it is released, so writers hold a lock only for the table
+//!   compares them in place with an entry's (stored hash first); a get to a
+//!   C buffer is one `memcpy` of the strings.
+//! * New entries are written front to back into one uninitialized
+//!   allocation before the lock is taken, and replaced ones are dropped
+//!   after it is released, so writers hold a lock only for the table
 //!   operation itself.
 
 use std::collections::hash_map::RandomState;
@@ -73,8 +74,8 @@ const NARROW: u32 = 1 << 31;
 /// `[key len | NARROW u32][stamp u64][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
 /// The stamp is written under the shard's write lock, when the entry is
 /// stored (see [`RefManager::set_stamped`]).
-/// The key (`[hash][type len][type][id]`) is what the table hashes and
-/// compares, as a borrowed `[u8]`: no trait objects, one `memcmp`.
+/// The key (`[hash][type len][type][id]`) is what [`Entry::is`] compares
+/// with a caller's container ID.
 struct Entry(Box<[u8]>);
 
 #[inline(always)]
@@ -99,8 +100,9 @@ impl Entry {
         let mut b = Cursor::new(size);
         let word = key_len as u32 | if narrow { NARROW } else { 0 };
         b.put(&word.to_ne_bytes());
-        b.put(&0u64.to_ne_bytes()); // the stamp, set when stored
-                                    // The key bytes: hash, type length, type, ID.
+        // The stamp, set when the entry is stored.
+        b.put(&0u64.to_ne_bytes());
+        // The key bytes: hash, type length, type, ID.
         b.put(&hash.to_ne_bytes());
         b.put(&(id.typ.len() as u32).to_ne_bytes());
         b.put(id.typ);

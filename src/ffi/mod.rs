@@ -68,6 +68,27 @@ unsafe fn write_ref(
     Ok(())
 }
 
+/// Copies the reference stored under `id` into `buf` and `out` (the get
+/// functions' buffer protocol); returns its stamp.
+///
+/// # Safety
+/// `needed` is NULL or writable.
+unsafe fn copy_ref(
+    m: &RefManager,
+    id: crate::container_id::ContainerIdRef<'_>,
+    out: &mut kuberef_object_reference,
+    buf: &mut [u8],
+    needed: *mut usize,
+) -> Result<u64, kuberef_status> {
+    m.with_ref(id, |s| {
+        let blob = s.nul_terminated_fields();
+        // SAFETY: forwarded to the caller.
+        unsafe { write_ref(s.lens(), |b| b.copy_from_slice(blob), out, buf, needed) }?;
+        Ok(s.stamp())
+    })
+    .unwrap_or(Err(KUBEREF_NOT_FOUND))
+}
+
 /// The process-wide manager, shared by every caller in the process that uses
 /// the same loaded copy of the library (the Go binding's `Global()`, C code
 /// and plugins). Never NULL; never freed (`kuberef_manager_free` ignores it).
@@ -154,12 +175,8 @@ pub unsafe extern "C" fn kuberef_get_ref(
         // SAFETY: the caller's contract (see the header).
         let (m, id, out, buf) =
             unsafe { (manager(m)?, container_id(id)?, non_null_mut(out)?, out_buf(buf, buf_len)?) };
-        m.with_ref(id, |s| {
-            let blob = s.nul_terminated_fields();
-            // SAFETY: as above.
-            unsafe { write_ref(s.lens(), |b| b.copy_from_slice(blob), out, buf, needed) }
-        })
-        .unwrap_or(Err(KUBEREF_NOT_FOUND))
+        // SAFETY: as above.
+        unsafe { copy_ref(m, id, out, buf, needed) }.map(drop)
     })
 }
 
@@ -244,14 +261,9 @@ pub unsafe extern "C" fn kuberef_get_ref_stamped(
                 non_null_mut(stamp)?,
             )
         };
-        m.with_ref(id, |s| {
-            let blob = s.nul_terminated_fields();
-            // SAFETY: as above.
-            unsafe { write_ref(s.lens(), |b| b.copy_from_slice(blob), out, buf, needed) }?;
-            *stamp = s.stamp();
-            Ok(())
-        })
-        .unwrap_or(Err(KUBEREF_NOT_FOUND))
+        // SAFETY: as above.
+        *stamp = unsafe { copy_ref(m, id, out, buf, needed) }?;
+        Ok(())
     })
 }
 
