@@ -21,8 +21,8 @@ import (
 type refCache struct {
 	slots []cacheSlot // bucketWays slots per bucket
 	shift uint        // 64 - log2(number of buckets)
-	// stores counts the entries stored since this table was made; after
-	// len(slots) of them, the next store checks whether the manager has
+	// stores counts the entries stored since the last size check; after
+	// len(slots)/2 of them, the next store checks whether the manager has
 	// outgrown the table.
 	stores atomic.Int64
 }
@@ -91,12 +91,15 @@ func (c *refCache) lookup(stamp uint64) *v1.ObjectReference {
 // every GetRef (measured: GetRef 88 -> 278 ns after a set/clear churn).
 func (c *refCache) store(stamp uint64, ref *v1.ObjectReference) {
 	b := c.bucket(stamp)
-	s := &b[rand.Uint32()%bucketWays]
+	var s *cacheSlot
 	for i := range b {
 		if b[i].stamp.Load() == 0 {
 			s = &b[i]
 			break
 		}
+	}
+	if s == nil {
+		s = &b[rand.Uint32()%bucketWays]
 	}
 	old := s.stamp.Load()
 	if old == slotBusy || !s.stamp.CompareAndSwap(old, slotBusy) {
@@ -162,10 +165,12 @@ func (r *RefManager) remember(stamp uint64, ref *v1.ObjectReference) {
 	grown := newRefCache(bits)
 	for i := range c.slots {
 		s := &c.slots[i]
-		if stamp := s.stamp.Load(); stamp != 0 && stamp != slotBusy {
-			if ref := c.lookup(stamp); ref != nil {
-				grown.store(stamp, ref)
-			}
+		stamp := s.stamp.Load()
+		if stamp == 0 || stamp == slotBusy {
+			continue
+		}
+		if ref := s.ref.Load(); s.stamp.Load() == stamp {
+			grown.store(stamp, ref)
 		}
 	}
 	r.cache.CompareAndSwap(c, grown) // a concurrent grow wins: either is fine
