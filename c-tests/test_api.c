@@ -656,6 +656,72 @@ static void test_stamps(void) {
   kuberef_manager_free(m);
 }
 
+
+/* The change counter (kuberef_change_counter): one address per manager,
+ * stable; grows with every change (set, clear, bulk removal) and with
+ * nothing else: reads, misses and rejected input leave it as it was. */
+static uint64_t counter_now(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+
+static void test_change_counter(void) {
+  kuberef_manager *m = kuberef_manager_new(), *m2 = kuberef_manager_new();
+  kuberef_container_id a = cid("containerd", "cc-a"), b = cid("containerd", "cc-b"), bad_id = a;
+  kuberef_object_reference r = mkref("ok", "spec.containers{c}"), out, bad_ref = r;
+  const uint64_t *p = kuberef_change_counter(m), *p2 = kuberef_change_counter(m2);
+  const uint64_t *g = kuberef_change_counter(kuberef_global());
+  char buf[512];
+  uint64_t v, w, stamp, other;
+  size_t n;
+
+  CHECK(kuberef_change_counter(NULL) == NULL);
+  CHECK(p != NULL && p2 != NULL && g != NULL);
+  CHECK(p != p2 && p != g && p2 != g);
+  CHECK(kuberef_change_counter(m) == p && kuberef_change_counter(kuberef_global()) == g);
+  CHECK(((uintptr_t)p & 7) == 0);
+
+  v = counter_now(p);
+  other = counter_now(p2);
+  CHECK_STATUS(kuberef_set_ref(m, &a, &r), KUBEREF_OK);
+  w = counter_now(p);
+  CHECK(w > v);
+  CHECK(counter_now(p2) == other); /* another manager's is its own */
+
+  /* Reads, misses and bad input change nothing, the counter included. */
+  v = w;
+  out = sentinel_out();
+  CHECK_STATUS(kuberef_get_ref(m, &a, &out, buf, sizeof buf, NULL), KUBEREF_OK);
+  CHECK_STATUS(kuberef_get_ref(m, &b, &out, buf, sizeof buf, NULL), KUBEREF_NOT_FOUND);
+  CHECK_STATUS(kuberef_get_stamp(m, &a, &stamp), KUBEREF_OK);
+  CHECK(kuberef_len(m) == 1);
+  bad_id.id.ptr = NULL;
+  bad_id.id.len = 1;
+  bad_ref.uid.ptr = NULL;
+  bad_ref.uid.len = 3;
+  CHECK_STATUS(kuberef_set_ref(m, &bad_id, &r), KUBEREF_INVALID_ARGUMENT);
+  CHECK_STATUS(kuberef_set_ref(m, &a, &bad_ref), KUBEREF_INVALID_ARGUMENT);
+  CHECK_STATUS(kuberef_set_ref(m, NULL, &r), KUBEREF_NULL_ARGUMENT);
+  CHECK_STATUS(kuberef_clear_ref(m, &bad_id), KUBEREF_INVALID_ARGUMENT);
+  CHECK(counter_now(p) == v);
+
+  /* Every kind of change counts. */
+  CHECK_STATUS(kuberef_set_ref(m, &a, &r), KUBEREF_OK); /* an equal reference */
+  CHECK((w = counter_now(p)) > v);
+  CHECK_STATUS(kuberef_set_ref_stamped(m, &b, &r, &stamp), KUBEREF_OK);
+  CHECK((v = counter_now(p)) > w);
+  CHECK_STATUS(kuberef_clear_ref(m, &b), KUBEREF_OK);
+  CHECK((w = counter_now(p)) > v);
+  CHECK_STATUS(kuberef_set_ref(m, &b, &r), KUBEREF_OK);
+  v = counter_now(p);
+  CHECK_STATUS(kuberef_clear_ref_stamped(m, &b, &stamp), KUBEREF_OK);
+  CHECK((w = counter_now(p)) > v);
+  CHECK_STATUS(kuberef_clear_pod(m, r.uid, &n), KUBEREF_OK);
+  CHECK(n == 1 && kuberef_len(m) == 0);
+  CHECK((v = counter_now(p)) > w);
+  CHECK(counter_now(p2) == other);
+
+  kuberef_manager_free(m);
+  kuberef_manager_free(m2);
+}
+
 int main(void) {
   test_versions_and_messages();
   test_managers();
@@ -672,5 +738,6 @@ int main(void) {
   test_parse();
   test_format();
   test_stamps();
+  test_change_counter();
   return check_finish("test_api");
 }

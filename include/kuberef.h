@@ -549,6 +549,26 @@ kuberef_status kuberef_clear_ref(struct kuberef_manager *m, const struct kuberef
 size_t kuberef_len(const struct kuberef_manager *m);
 
 /**
+ * The change counter of `m`: the address of a 64-bit count that grows by
+ * at least one with every change to the references stored in `m` (each
+ * set and clear, and each batch of a bulk removal or a load; a clear of an
+ * absent key may count too) before any get can see that change. Gets and
+ * other reads never change it. If a caller loads the same value before and
+ * after a get, nothing that get could see changed in between, so what the
+ * caller copied stays current for as long as the counter keeps that value:
+ * a cache can answer without calling the library.
+ * Load it atomically and never write it: C11
+ * `atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire)`,
+ * or `__atomic_load_n(p, __ATOMIC_ACQUIRE)` in GCC and Clang. The address
+ * stays valid until `m` is freed (for ever for the global manager); the
+ * caller owns nothing. NULL for a NULL `m` or if the library panicked.
+ *
+ * # Safety
+ * `m` is NULL or a live manager.
+ */
+const uint64_t *kuberef_change_counter(const struct kuberef_manager *m);
+
+/**
  * Builds the reference the kubelet stores for container `container_name` of
  * `*pod` (upstream `GenerateContainerRef`, Kubernetes v1.18.6), into `buf`
  * with the same buffer protocol as `kuberef_get_ref`. `flags` is 0 or

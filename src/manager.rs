@@ -20,6 +20,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -373,6 +374,40 @@ fn hash_bytes(mut h: u64, s: u64, bytes: &[u8]) -> u64 {
 pub struct RefManager {
     seed: [u64; 2],
     shards: Box<[Shard]>,
+    /// The change counter (see [`changes`](Self::changes)), on its own
+    /// cache lines: readers load it, writers of every shard add to it.
+    changes: Changes,
+}
+
+#[repr(align(128))]
+struct Changes(AtomicU64);
+
+/// A shard's write lock. Dropping it counts one change in the manager's
+/// change counter, while the lock is still held: after whatever the holder
+/// changed, and before any reader can see that change (also when the holder
+/// unwinds).
+struct Writing<'a> {
+    table: RwLockWriteGuard<'a, Table>,
+    changes: &'a AtomicU64,
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl Deref for Writing<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        &self.table
+    }
+}
+
+impl DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut Table {
+        &mut self.table
+    }
 }
 
 impl Default for RefManager {
@@ -411,7 +446,11 @@ impl RefManager {
                 stats: ShardStats::default(),
             })
             .collect();
-        RefManager { seed, shards }
+        RefManager {
+            seed,
+            shards,
+            changes: Changes(AtomicU64::new(0)),
+        }
     }
 
     fn shard_index(hash: u64) -> usize {
@@ -428,8 +467,29 @@ impl RefManager {
         shard.table.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(shard: &Shard) -> RwLockWriteGuard<'_, Table> {
-        shard.table.write().unwrap_or_else(PoisonError::into_inner)
+    fn write<'a>(&'a self, shard: &'a Shard) -> Writing<'a> {
+        Writing {
+            table: shard.table.write().unwrap_or_else(PoisonError::into_inner),
+            changes: &self.changes.0,
+        }
+    }
+
+    /// The change counter: a number that grows by at least one with every
+    /// change to the stored references (each set and clear, and each batch
+    /// of a bulk removal or load; a clear of an absent key may count too).
+    /// It grows before the change can be seen by any reader, so if two
+    /// loads return the same value, no change that a lookup between them
+    /// could have seen was made between them: a caller that copied a
+    /// reference after seeing value `v` may keep using its copy for as long
+    /// as the counter is still `v` (a cache that skips the lookup).
+    pub fn changes(&self) -> u64 {
+        self.changes.0.load(Ordering::Acquire)
+    }
+
+    /// The change counter itself (see [`changes`](Self::changes)), for the
+    /// C ABI, whose callers load it without a call.
+    pub(crate) fn changes_counter(&self) -> &AtomicU64 {
+        &self.changes.0
     }
 
     /// Stores a copy of `reference` under `id`, replacing any earlier one
@@ -487,7 +547,7 @@ impl RefManager {
         let index = Self::shard_index(hash);
         let shard = &self.shards[index];
         let (old, stamp) = {
-            let mut t = Self::write(shard);
+            let mut t = self.write(shard);
             // Unique in the manager: the shard's store count, tagged with
             // the shard (a load and a store: the count changes only here,
             // under this lock).
@@ -564,7 +624,7 @@ impl RefManager {
         let hash = key_hash_of(self, id);
         let shard = self.shard(hash);
         let old = {
-            let mut t = Self::write(shard);
+            let mut t = self.write(shard);
             crate::ffi::boundary::injection_point(CLEAR_LOCKED);
             let old = t
                 .find_entry(hash, |e| e.is(hash, id))
@@ -729,7 +789,7 @@ impl RefManager {
         let mut total = 0;
         while probes.peek().is_some() {
             {
-                let mut t = Self::write(s);
+                let mut t = self.write(s);
                 for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
                     if let Some(h) = hints.next() {
                         prefetch_addr(h.wrapping_sub(HEADER));
@@ -829,6 +889,75 @@ mod tests {
             assert!(seen.insert(m.set_stamped(id.as_ref(), r("y").as_ref()).unwrap()));
         }
         assert!(seen.insert(sa3) && seen.insert(sb) && seen.insert(sa2));
+    }
+
+    #[test]
+    fn the_change_counter_grows_with_every_change_and_only_then() {
+        let m = RefManager::new();
+        let a = ContainerId::new("containerd", "a");
+        let b = ContainerId::new("containerd", "b");
+        let c0 = m.changes();
+        m.set(a.as_ref(), r("x").as_ref()).unwrap();
+        let c1 = m.changes();
+        assert!(c1 > c0, "a set counts");
+        // Lookups, hits and misses, change nothing.
+        for _ in 0..3 {
+            assert!(m.get(a.as_ref()).is_some());
+            assert!(m.stamp(b.as_ref()).is_none());
+            assert!(m.contains(a.as_ref()));
+        }
+        let _ = (m.len(), m.stats(), m.snapshot());
+        assert_eq!(m.changes(), c1, "reads do not count");
+        m.set(a.as_ref(), r("x").as_ref()).unwrap();
+        let c2 = m.changes();
+        assert!(c2 > c1, "replacing with an equal reference counts");
+        assert!(m.clear(a.as_ref()));
+        let c3 = m.changes();
+        assert!(c3 > c2, "a clear counts");
+        // Bulk removals count too.
+        m.set(a.as_ref(), r("x").as_ref()).unwrap();
+        m.set(b.as_ref(), r("y").as_ref()).unwrap();
+        let c4 = m.changes();
+        assert_eq!(m.clear_pod(b"uid-1"), 2);
+        let c5 = m.changes();
+        assert!(c5 > c4, "clear_pod counts");
+        m.set(a.as_ref(), r("x").as_ref()).unwrap();
+        let c6 = m.changes();
+        assert_eq!(m.retain([b.as_ref()]), 1);
+        assert!(m.changes() > c6, "retain counts");
+    }
+
+    #[test]
+    fn the_change_counter_is_seen_by_readers_that_see_a_change() {
+        // A reader that finds a writer's reference and then loads the
+        // counter never sees the value from before that write.
+        let m = RefManager::new();
+        let id = ContainerId::new("containerd", "k");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..20_000u32 {
+                    m.set(id.as_ref(), r(&i.to_string()).as_ref()).unwrap();
+                }
+            });
+            let mut last_seen: Option<(Vec<u8>, u64)> = None;
+            for _ in 0..200_000 {
+                let before = m.changes();
+                let got = m.get(id.as_ref()).map(|g| g.name);
+                let after = m.changes();
+                assert!(after >= before);
+                if let (Some(name), Some((prev, at))) = (&got, &last_seen) {
+                    // Same counter as an earlier read: same reference.
+                    if *at == before && before == after {
+                        assert_eq!(name, prev);
+                    }
+                }
+                if let Some(name) = got {
+                    if before == after {
+                        last_seen = Some((name, after));
+                    }
+                }
+            }
+        });
     }
 
     #[test]

@@ -279,6 +279,12 @@ fn exports() -> Vec<Export> {
             normal: Ret::Size(3),
         },
         Export {
+            name: "kuberef_change_counter",
+            call: |fx| Ret::Null(unsafe { kuberef_change_counter(fx.m) }.is_null()),
+            on_panic: Ret::Null(true),
+            normal: Ret::Null(false),
+        },
+        Export {
             name: "kuberef_generate_container_ref",
             call: |_| {
                 let names = [s(b"app")];

@@ -325,6 +325,32 @@ pub unsafe extern "C" fn kuberef_len(m: *const kuberef_manager) -> usize {
     })
 }
 
+/// The change counter of `m`: the address of a 64-bit count that grows by
+/// at least one with every change to the references stored in `m` (each
+/// set and clear, and each batch of a bulk removal or a load; a clear of an
+/// absent key may count too) before any get can see that change. Gets and
+/// other reads never change it. If a caller loads the same value before and
+/// after a get, nothing that get could see changed in between, so what the
+/// caller copied stays current for as long as the counter keeps that value:
+/// a cache can answer without calling the library.
+/// Load it atomically and never write it: C11
+/// `atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire)`,
+/// or `__atomic_load_n(p, __ATOMIC_ACQUIRE)` in GCC and Clang. The address
+/// stays valid until `m` is freed (for ever for the global manager); the
+/// caller owns nothing. NULL for a NULL `m` or if the library panicked.
+///
+/// # Safety
+/// `m` is NULL or a live manager.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_change_counter(m: *const kuberef_manager) -> *const u64 {
+    ffi_boundary!("kuberef_change_counter", std::ptr::null(), {
+        // SAFETY: the caller's contract (see the header).
+        unsafe { manager(m) }.map_or(std::ptr::null(), |m| {
+            m.changes_counter().as_ptr().cast_const()
+        })
+    })
+}
+
 /// Container names checked by `valid_names`: every view is known valid.
 #[repr(transparent)]
 struct ValidNames([kuberef_str]);
