@@ -360,7 +360,7 @@ func RefToJSON(ref *v1.ObjectReference) []byte {
 // disagree with each other slightly.
 type Stats struct {
 	Sets   uint64 // references stored (SetRef, and each one Load stored)
-	Gets   uint64 // GetRef lookups: Hits + Misses
+	Gets   uint64 // GetRef lookups: Hits + Misses (one per GetRef, including those the Go cache answers)
 	Hits   uint64 // lookups that found a reference
 	Misses uint64 // lookups that found none
 	Clears uint64 // references removed by ClearRef
@@ -371,12 +371,20 @@ type Stats struct {
 
 // Stats returns the manager's counters.
 func (r *RefManager) Stats() Stats {
+	// GetRef calls this RefManager answered without the library, and the
+	// library lookups it made beyond one per GetRef; loaded before the
+	// library's counters, which already include every lookup counted here.
+	var answered, extra uint64
+	for i := range r.getStats {
+		answered += r.getStats[i].answered.Load()
+		extra += r.getStats[i].extra.Load()
+	}
 	res := C.krb_get_stats(r.ptr())
 	runtime.KeepAlive(r)
 	if uint32(res.status) != statusOK {
 		panic(&Error{Op: "Stats", Status: uint32(res.status)})
 	}
 	s := res.s
-	return Stats{Sets: uint64(s.sets), Gets: uint64(s.gets), Hits: uint64(s.hits), Misses: uint64(s.misses),
+	return Stats{Sets: uint64(s.sets), Gets: uint64(s.gets) + answered - extra, Hits: uint64(s.hits) + answered - extra, Misses: uint64(s.misses),
 		Clears: uint64(s.clears), Pruned: uint64(s.pruned), Count: uint64(s.count), Bytes: uint64(s.bytes)}
 }

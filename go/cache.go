@@ -1,176 +1,221 @@
 package kuberef
 
 import (
+	"hash/maphash"
 	"math/rand/v2"
 	"sync/atomic"
 
 	v1 "k8s.io/api/core/v1"
 )
 
-// refCache lets GetRef return, without copying or allocating, a reference
-// it has returned (or SetRef has stored) before, for as long as the library
-// still holds that same stored reference. Every stored reference has a
-// stamp that no other reference of the manager ever has (see
-// kuberef_set_ref_stamped in include/kuberef.h); the cache maps stamps to
-// the *v1.ObjectReference built for them, in a table of 4-slot buckets (one
-// cache line each) read without a lock. An entry whose reference has been
-// replaced or cleared is never returned again (its stamp is never seen
-// again) and is overwritten by later ones; the table holds at most one
-// reference per slot. ClearRef through this RefManager empties the slot of
-// the reference it removed.
+// refCache lets GetRef return a reference it has returned (or SetRef has
+// stored) before without copying it again, and, while nothing in the
+// manager has changed, without calling into the library at all.
+//
+// Each entry holds a container ID, the *v1.ObjectReference built for the
+// reference stored under it, that stored reference's stamp (unique to it,
+// see kuberef_set_ref_stamped in include/kuberef.h) and "seen": a value of
+// the manager's change counter (kuberef_change_counter) loaded before a
+// lookup in the library found that same stamp. The counter grows with every
+// change before any lookup can see the change, so while it still reads
+// "seen" the entry is current and GetRef returns it after two atomic loads.
+// After a change anywhere in the manager, GetRef asks the library for the
+// stamp (one call that copies nothing) and, if it is the entry's, marks the
+// entry seen again; only a new stamp costs a copy.
+//
+// Entries are immutable apart from "seen" and sit in buckets of 8 slots
+// (atomic pointers, one cache line, and a 32-bit tag each), read and
+// written without a lock.
+// A slot is replaced whole, so a reader sees an old entry or a new one,
+// each consistent. Concurrent stores of one key may leave two entries for
+// it in a bucket; each is still correct on its own, and the older one is
+// replaced or dropped later.
 type refCache struct {
-	slots []cacheSlot // bucketWays slots per bucket
-	shift uint        // 64 - log2(number of buckets)
+	slots []atomic.Pointer[cacheEntry] // bucketWays slots per bucket
+	// tags[i] is the tag of the entry in slots[i] (see tagOf), or 0: a
+	// lookup loads only the entries whose tag matches. A tag is written
+	// before its entry and cleared after it is replaced, so it is a filter
+	// that may pass a wrong entry (the key compare rejects it) or, while a
+	// store is under way, miss the right one (the library is asked).
+	tags  []atomic.Uint32
+	shift uint // 64 - log2(number of buckets)
+	seed  maphash.Seed
 	// stores counts the entries stored since the last size check; after
-	// len(slots)/2 of them, the next store checks whether the manager has
+	// len(slots)/8 of them, the next store checks whether the manager has
 	// outgrown the table.
 	stores atomic.Int64
 }
 
-// cacheSlot is a stamp and the reference built for it. A writer claims the
-// slot by swapping its stamp for slotBusy, stores the reference, then the
-// stamp; a reader loads the stamp, the reference and the stamp again, and
-// uses the reference only if both stamps are the one it looks for. Stamps
-// are never reused, so a reader cannot mistake another write for its own.
-type cacheSlot struct {
-	stamp atomic.Uint64
-	ref   atomic.Pointer[v1.ObjectReference]
+type cacheEntry struct {
+	hash    uint64 // maphash of id with the cache's seed
+	typ, id string
+	ref     *v1.ObjectReference
+	stamp   uint64
+	seen    atomic.Uint64 // a change-counter value at which ref was current
 }
 
-// slotBusy marks a slot being written (no stamp is all ones: stamps count
-// stores, 2^59 of them per shard at most).
-const slotBusy = ^uint64(0)
+// unseen marks an entry no lookup has confirmed yet (the change counter
+// never gets there: it counts changes).
+const unseen = ^uint64(0)
 
 const (
-	bucketWays = 4
+	bucketWays = 8
 	// Buckets of a new cache, as a power of two: 256 slots.
-	minCacheBits = 6
-	// maxCacheBits bounds a cache to 2^12 buckets: 16,384 slots, 256 KiB
-	// (plus the references they keep alive), for about 8,000 references at
-	// half load: more than the containers of any node. A larger manager
-	// keeps its most recently used references cached; a bigger table would
-	// cost more in cache misses and GC scanning than it saves (measured at
-	// 1,000,000 stored: GetRef 338 -> 350-590 ns with 2^20 slots).
+	minCacheBits = 5
+	// maxCacheBits bounds a cache to 2^12 buckets: 32,768 slots, 384 KiB
+	// (plus the entries and references they keep alive), for about 8,000
+	// references at a quarter load: more than the containers of any node.
+	// A larger manager keeps its most recently used references cached; a
+	// bigger table costs more in cache misses and GC scanning than it saves
+	// (measured with an earlier cache at 1,000,000 stored: GetRef 338 ->
+	// 350-590 ns with 2^20 slots).
 	maxCacheBits = 12
+	// A cache grows to 4 slots per stored reference (2 per bucket on
+	// average): at 2 per 4-slot bucket, the 5% of references whose bucket
+	// overflowed evicted each other and took the slow path (measured: 84 ns
+	// per GetRef over 1,000 references, where the fast path takes about 30).
+	slotsPerRef = 4
 )
 
-func newRefCache(bits uint) *refCache {
-	return &refCache{slots: make([]cacheSlot, bucketWays<<bits), shift: 64 - bits}
+func newRefCache(bits uint, seed maphash.Seed) *refCache {
+	return &refCache{
+		slots: make([]atomic.Pointer[cacheEntry], bucketWays<<bits),
+		tags:  make([]atomic.Uint32, bucketWays<<bits),
+		shift: 64 - bits,
+		seed:  seed,
+	}
 }
 
-// bucket returns the slots stamp may be cached in.
-func (c *refCache) bucket(stamp uint64) []cacheSlot {
-	// Stamps of one shard differ in their high bits: mix before taking the
-	// top bits (Fibonacci hashing).
-	b := int((stamp * 0x9E3779B97F4A7C15) >> c.shift)
-	return c.slots[b*bucketWays : b*bucketWays+bucketWays : b*bucketWays+bucketWays]
+// tagOf is the slot tag of an entry with this hash: never 0.
+func tagOf(hash uint64) uint32 { return uint32(hash) | 1 }
+
+// bucket returns where the entry of a container ID with this hash may be:
+// its first slot. The ID alone is hashed (IDs are unique per runtime;
+// equal IDs of different runtimes share a bucket and are told apart by the
+// type).
+func (c *refCache) bucket(hash uint64) int {
+	return int(hash>>c.shift) * bucketWays
 }
 
-// lookup returns the reference cached for stamp, or nil.
-func (c *refCache) lookup(stamp uint64) *v1.ObjectReference {
-	b := c.bucket(stamp)
-	for i := range b {
-		s := &b[i]
-		if s.stamp.Load() != stamp {
+func (c *refCache) hash(id string) uint64 { return maphash.String(c.seed, id) }
+
+// lookup returns the entry of (typ, id), whose hash is hash, or nil.
+func (c *refCache) lookup(hash uint64, typ, id string) *cacheEntry {
+	b, tag := c.bucket(hash), tagOf(hash)
+	tags := c.tags[b : b+bucketWays : b+bucketWays]
+	for i := range tags {
+		if tags[i].Load() != tag {
 			continue
 		}
-		ref := s.ref.Load()
-		if s.stamp.Load() != stamp {
-			return nil
+		if e := c.slots[b+i].Load(); e != nil && e.hash == hash && e.id == id && e.typ == typ {
+			return e
 		}
-		return ref
 	}
 	return nil
 }
 
-// store caches ref for stamp in an empty slot of its bucket, or else in a
-// random one, unless another writer holds that slot (then the reference is
-// simply not cached). The victim is random, not picked by the stamp: with
-// every slot of a bucket taken (by references long since replaced), two
-// live references whose stamps picked the same slot evicted each other on
-// every GetRef (measured: GetRef 88 -> 278 ns after a set/clear churn).
-func (c *refCache) store(stamp uint64, ref *v1.ObjectReference) {
-	b := c.bucket(stamp)
-	var s *cacheSlot
-	for i := range b {
-		if b[i].stamp.Load() == 0 {
-			s = &b[i]
+// store puts e in the slot of an entry for the same key, or else in an
+// empty slot of its bucket, or else in a random one. The victim is random:
+// with every slot of a bucket taken, two live keys that picked the same
+// slot by a fixed rule would evict each other on every GetRef (measured
+// with an earlier cache: GetRef 88 -> 278 ns after a set/clear churn).
+func (c *refCache) store(e *cacheEntry) {
+	b, tag := c.bucket(e.hash), tagOf(e.hash)
+	slots := c.slots[b : b+bucketWays : b+bucketWays]
+	tags := c.tags[b : b+bucketWays : b+bucketWays]
+	at := -1
+	for i := range slots {
+		old := slots[i].Load()
+		if old == nil {
+			if at < 0 {
+				at = i
+			}
+			continue
+		}
+		if tags[i].Load() == tag && old.hash == e.hash && old.id == e.id && old.typ == e.typ {
+			at = i
 			break
 		}
 	}
-	if s == nil {
-		s = &b[rand.Uint32()%bucketWays]
+	if at < 0 {
+		at = int(rand.Uint32() % bucketWays)
 	}
-	old := s.stamp.Load()
-	if old == slotBusy || !s.stamp.CompareAndSwap(old, slotBusy) {
-		return
-	}
-	s.ref.Store(ref)
-	s.stamp.Store(stamp)
+	// Tag first: a reader that sees the tag and an older entry rejects the
+	// entry by its key; one that sees the new entry under an older tag
+	// misses it once and asks the library.
+	tags[at].Store(tag)
+	slots[at].Store(e)
 }
 
-// drop empties the slot that caches stamp, if any, so that a later store
-// finds it free and the reference it held can be collected.
-func (c *refCache) drop(stamp uint64) {
-	b := c.bucket(stamp)
-	for i := range b {
-		s := &b[i]
-		if s.stamp.Load() == stamp && s.stamp.CompareAndSwap(stamp, slotBusy) {
-			s.ref.Store(nil)
-			s.stamp.Store(0)
-			return
+// drop empties the slots holding entries of (typ, id), whose hash is hash,
+// so that the references they hold can be collected.
+func (c *refCache) drop(hash uint64, typ, id string) {
+	b, tag := c.bucket(hash), tagOf(hash)
+	slots := c.slots[b : b+bucketWays : b+bucketWays]
+	tags := c.tags[b : b+bucketWays : b+bucketWays]
+	for i := range slots {
+		if tags[i].Load() != tag {
+			continue
+		}
+		if e := slots[i].Load(); e != nil && e.hash == hash && e.id == id && e.typ == typ {
+			slots[i].CompareAndSwap(e, nil)
 		}
 	}
 }
 
-// forget drops what is cached for a reference ClearRef removed.
-func (r *RefManager) forget(stamp uint64) {
-	if c := r.cache.Load(); c != nil {
-		c.drop(stamp)
-	}
+// changes loads the manager's change counter (kuberef_change_counter).
+func (r *RefManager) changes() uint64 {
+	return atomic.LoadUint64(r.counter)
 }
 
-// cacheLookup returns the reference cached for stamp, or nil.
-func (r *RefManager) cacheLookup(stamp uint64) *v1.ObjectReference {
+// cached returns the entry cached for id, or nil.
+func (r *RefManager) cached(id ContainerID) *cacheEntry {
 	if c := r.cache.Load(); c != nil {
-		return c.lookup(stamp)
+		return c.lookup(c.hash(id.ID), id.Type, id.ID)
 	}
 	return nil
 }
 
-// remember caches ref as the reference with this stamp, growing the table
-// (up to maxCacheBits) when the manager holds more references than half
-// its slots; the check runs after every len(slots)/2 stores.
-func (r *RefManager) remember(stamp uint64, ref *v1.ObjectReference) {
+// forget drops what is cached for id.
+func (r *RefManager) forget(id ContainerID) {
+	if c := r.cache.Load(); c != nil {
+		c.drop(c.hash(id.ID), id.Type, id.ID)
+	}
+}
+
+// remember caches ref as the reference stored under id with this stamp,
+// current when the change counter read seen (or unseen). It grows the table
+// (up to maxCacheBits) when the manager holds more than one reference per
+// slotsPerRef slots; the check (one call for the manager's Len) runs after
+// every len(slots)/8 stores.
+func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, seen uint64) {
 	c := r.cache.Load()
 	if c == nil {
-		c = newRefCache(minCacheBits)
+		c = newRefCache(minCacheBits, maphash.MakeSeed())
 		if !r.cache.CompareAndSwap(nil, c) {
 			c = r.cache.Load()
 		}
 	}
-	c.store(stamp, ref)
-	if c.stores.Add(1) <= int64(len(c.slots)/2) || c.shift <= 64-maxCacheBits {
+	// Grown caches keep the seed, so the hash stays valid across a grow.
+	e := &cacheEntry{hash: c.hash(id.ID), typ: id.Type, id: id.ID, ref: ref, stamp: stamp}
+	e.seen.Store(seen)
+	c.store(e)
+	if c.stores.Add(1) <= int64(len(c.slots)/8) || c.shift <= 64-maxCacheBits {
 		return
 	}
 	c.stores.Store(0)
 	n := r.Len()
 	bits := 64 - c.shift
-	for bits < maxCacheBits && bucketWays<<bits < 2*n {
+	for bits < maxCacheBits && bucketWays<<bits < slotsPerRef*n {
 		bits++
 	}
 	if bits == 64-c.shift {
 		return
 	}
-	grown := newRefCache(bits)
+	grown := newRefCache(bits, c.seed)
 	for i := range c.slots {
-		s := &c.slots[i]
-		stamp := s.stamp.Load()
-		if stamp == 0 || stamp == slotBusy {
-			continue
-		}
-		if ref := s.ref.Load(); s.stamp.Load() == stamp {
-			grown.store(stamp, ref)
+		if e := c.slots[i].Load(); e != nil {
+			grown.store(e)
 		}
 	}
 	r.cache.CompareAndSwap(c, grown) // a concurrent grow wins: either is fine

@@ -404,6 +404,12 @@ func cABIVersion() uint32      { return uint32(C.kuberef_abi_version()) }
 func cVersion() string         { return C.GoString(C.kuberef_version()) }
 func cMessage(s uint32) string { return C.GoString(C.kuberef_status_message(C.uint32_t(s))) }
 
+// cChangeCounter returns the address of m's change counter (C memory, valid
+// while m lives), or nil.
+func cChangeCounter(m *cManager) *uint64 {
+	return (*uint64)(unsafe.Pointer(C.kuberef_change_counter(m)))
+}
+
 // cSet stores a reference; it returns the status and the new stamp.
 func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) (uint32, uint64) {
 	tp, tl := cstr(typ)

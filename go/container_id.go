@@ -101,5 +101,5 @@ func statusMessage(s uint32) string {
 // ABIVersion returns the ABI version of the loaded C library (1).
 func ABIVersion() uint32 { return cABIVersion() }
 
-// LibraryVersion returns the version of the loaded C library, e.g. "1.2.0".
+// LibraryVersion returns the version of the loaded C library, e.g. "1.3.0".
 func LibraryVersion() string { return cVersion() }

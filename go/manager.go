@@ -40,20 +40,45 @@ import (
 // with other calls on the same manager; every other method is safe for
 // concurrent use. Using a closed manager panics.
 type RefManager struct {
-	m      unsafe.Pointer // *cManager (C memory), read and cleared atomically
-	global bool
-	cache  atomic.Pointer[refCache] // see cache.go
+	m       unsafe.Pointer // *cManager (C memory), read and cleared atomically
+	counter *uint64        // its change counter (C memory), loaded atomically
+	global  bool
+	cache   atomic.Pointer[refCache] // see cache.go
+	// getStats corrects the library's get counters for GetRef (see Stats),
+	// striped by the ID's last byte so that goroutines reading different
+	// keys rarely add to the same cache line.
+	getStats [getStripes]getStripe
+}
+
+const getStripes = 16
+
+type getStripe struct {
+	answered atomic.Uint64 // GetRef calls answered from the cache alone
+	extra    atomic.Uint64 // library lookups beyond the first in one GetRef
+	_        [48]byte
+}
+
+func (r *RefManager) getStripe(id string) *getStripe {
+	if id == "" {
+		return &r.getStats[0]
+	}
+	return &r.getStats[id[len(id)-1]%getStripes]
+}
+
+// newManager wraps a manager of the library.
+func newManager(p *cManager, global bool) *RefManager {
+	counter := cChangeCounter(p)
+	if p == nil || counter == nil {
+		panic(&Error{Op: "NewRefManager", Status: 6})
+	}
+	return &RefManager{m: unsafe.Pointer(p), counter: counter, global: global}
 }
 
 // NewRefManager returns a new, empty manager, independent of every other
 // (upstream semantics). Free it with Close when done; a finalizer frees it
 // if it becomes unreachable first.
 func NewRefManager() *RefManager {
-	p := cNew()
-	if p == nil {
-		panic(&Error{Op: "NewRefManager", Status: 6})
-	}
-	r := &RefManager{m: unsafe.Pointer(p)}
+	r := newManager(cNew(), false)
 	runtime.SetFinalizer(r, (*RefManager).Close)
 	return r
 }
@@ -68,7 +93,7 @@ var (
 // of the library. It is never freed; Close on it does nothing.
 func Global() *RefManager {
 	globalOnce.Do(func() {
-		globalMgr = &RefManager{m: unsafe.Pointer(cGlobal()), global: true}
+		globalMgr = newManager(cGlobal(), true)
 	})
 	return globalMgr
 }
@@ -104,14 +129,30 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 		r.ClearRef(id)
 		return
 	}
-	st, stamp := cSet(r.ptr(), id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
+	m := r.ptr()
+	before := r.changes()
+	st, stamp := cSet(m, id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
 		ref.APIVersion, ref.ResourceVersion, ref.FieldPath)
+	if testHookAfterSet != nil {
+		testHookAfterSet()
+	}
+	after := r.changes()
 	runtime.KeepAlive(r)
 	if st != statusOK {
 		panic(&Error{Op: "SetRef", Status: st})
 	}
-	r.remember(stamp, ref)
+	// A set counts exactly one change: if the counter moved by one, no other
+	// change came in between, and ref is current at "after".
+	seen := unseen
+	if after == before+1 {
+		seen = after
+	}
+	r.remember(id, ref, stamp, seen)
 }
+
+// testHookAfterSet, if set (by tests), runs in SetRef between the store and
+// the second load of the change counter.
+var testHookAfterSet func()
 
 // inlineBytes is how many bytes of reference text GetRef can return without
 // a second allocation: with the 112-byte ObjectReference it makes a 256-byte
@@ -127,45 +168,65 @@ type refBlock struct {
 
 // GetRef returns the reference stored under id, or (nil, false) if there is
 // none (upstream GetRef). The reference is shared (see RefManager): while the
-// stored reference stays the same, every call returns the same pointer,
-// found with one call into the library that copies nothing; after a change
-// the first call builds the new one (its seven strings share one allocation
-// with it).
+// stored reference stays the same, every call returns the same pointer.
+// While nothing in the manager changes, GetRef does not call into the
+// library (its change counter is read from Go); after a change, one call
+// that copies nothing tells whether the cached reference is still the
+// stored one, and only a new stored reference is copied (its seven strings
+// share one allocation with it).
 func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
-	st, stamp := cStamp(r.ptr(), id.Type, id.ID)
+	m := r.ptr()
+	// seen is loaded before the library is asked: whatever the lookups
+	// below find is current at least until the counter moves from it.
+	seen := r.changes()
+	e := r.cached(id)
+	if e != nil && e.seen.Load() == seen {
+		r.getStripe(id.ID).answered.Add(1)
+		return e.ref, true
+	}
+	st, stamp := cStamp(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
 	case statusOK:
-		if ref := r.cacheLookup(stamp); ref != nil {
-			return ref, true
+		if e != nil && e.stamp == stamp {
+			e.seen.Store(seen)
+			return e.ref, true
 		}
 	case statusNotFound:
+		if e != nil {
+			r.forget(id)
+		}
 		return nil, false
 	default:
 		panic(&Error{Op: "GetRef", Status: st})
 	}
 	// Not cached: copy it (and its stamp, which may be newer than the one
-	// just seen if a writer came in between).
+	// just seen if a writer came in between). Stats counts one lookup per
+	// GetRef: this one and any retry are extra.
+	extra := &r.getStripe(id.ID).extra
+	extra.Add(1)
 	b := new(refBlock)
-	res := cGet(r.ptr(), id.Type, id.ID, &b.buf[0], inlineBytes)
+	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == statusOK {
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
-		r.remember(res.stamp, &b.ref)
+		r.remember(id, &b.ref, res.stamp, seen)
 		return &b.ref, true
 	}
 	for res.status == statusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
-		res = cGet(r.ptr(), id.Type, id.ID, &buf[0], len(buf))
+		extra.Add(1)
+		res = cGet(m, id.Type, id.ID, &buf[0], len(buf))
 		runtime.KeepAlive(r)
 		if res.status == statusOK {
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
-			r.remember(res.stamp, ref)
+			r.remember(id, ref, res.stamp, seen)
 			return ref, true
 		}
 	}
 	if res.status == statusNotFound {
+		r.forget(id)
 		return nil, false
 	}
 	panic(&Error{Op: "GetRef", Status: res.status})
@@ -186,12 +247,11 @@ func fillRef(ref *v1.ObjectReference, s string, r *result) {
 // ClearRef forgets the reference stored under id; clearing an absent id does
 // nothing (upstream ClearRef).
 func (r *RefManager) ClearRef(id ContainerID) {
-	st, stamp := cClear(r.ptr(), id.Type, id.ID)
+	st, _ := cClear(r.ptr(), id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
-	case statusOK:
-		r.forget(stamp)
-	case statusNotFound:
+	case statusOK, statusNotFound:
+		r.forget(id)
 	default:
 		panic(&Error{Op: "ClearRef", Status: st})
 	}

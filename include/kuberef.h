@@ -619,7 +619,7 @@ kuberef_status kuberef_container_id_format(const struct kuberef_container_id *id
                                            size_t *needed);
 
 /**
- * The library's version, such as `1.2.0`: a static NUL-terminated string,
+ * The library's version, such as `1.3.0`: a static NUL-terminated string,
  * never freed.
  */
 const char *kuberef_version(void);

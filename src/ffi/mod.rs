@@ -516,7 +516,7 @@ pub unsafe extern "C" fn kuberef_container_id_format(
     })
 }
 
-/// The library's version, such as `1.2.0`: a static NUL-terminated string,
+/// The library's version, such as `1.3.0`: a static NUL-terminated string,
 /// never freed.
 #[no_mangle]
 pub extern "C" fn kuberef_version() -> *const c_char {

@@ -51,3 +51,11 @@ int interop_c_clear(const char *runtime, const char *cid) {
 }
 
 size_t interop_c_len(void) { return kuberef_len(kuberef_global()); }
+
+unsigned long long interop_c_lookups(void) {
+	kuberef_stats st;
+	memset(&st, 0, sizeof st);
+	st.size = (uint32_t)sizeof st;
+	if (kuberef_get_stats(kuberef_global(), &st) != KUBEREF_OK) return ~0ull;
+	return (unsigned long long)st.gets;
+}

@@ -61,5 +61,9 @@ func CClear(runtime, id string) int {
 	return int(C.interop_c_clear(r, i))
 }
 
+// CLookups is the global manager's lookup count (kuberef_get_stats' gets)
+// read from C: the lookups the library itself made, whoever asked.
+func CLookups() uint64 { return uint64(C.interop_c_lookups()) }
+
 // CLen is kuberef_len(kuberef_global()) called from C.
 func CLen() int { return int(C.interop_c_len()) }

@@ -151,6 +151,94 @@ func TestSharedReferencesFollowCWrites(t *testing.T) {
 	}
 }
 
+// While nothing in the manager changes, GetRef answers from Go without a
+// library lookup; any change, even to another key and even from C, makes
+// the next GetRef ask the library once, which keeps the same pointer when
+// the stored reference is the same.
+func TestGetRefSkipsTheLibraryWhileNothingChanges(t *testing.T) {
+	g := kuberef.Global()
+	id := kuberef.BuildContainerID("containerd", "skip-library")
+	other := kuberef.BuildContainerID("containerd", "skip-library-other")
+	defer g.ClearRef(id)
+	defer g.ClearRef(other)
+	mine := &v1.ObjectReference{Name: "mine"}
+	g.SetRef(id, mine)
+	before := interop.CLookups()
+	for i := 0; i < 100; i++ {
+		if ref, ok := g.GetRef(id); !ok || ref != mine {
+			t.Fatalf("GetRef = %p %v, want the stored pointer %p", ref, ok, mine)
+		}
+	}
+	if n := interop.CLookups() - before; n != 0 {
+		t.Fatalf("%d library lookups for 100 GetRefs of an unchanged manager", n)
+	}
+	if err := interop.CSet(other.Type, other.ID, "other", "fp"); err != nil {
+		t.Fatal(err)
+	}
+	before = interop.CLookups()
+	for i := 0; i < 100; i++ {
+		if ref, ok := g.GetRef(id); !ok || ref != mine {
+			t.Fatalf("after a C write of another key: GetRef = %p %v", ref, ok)
+		}
+	}
+	if n := interop.CLookups() - before; n != 1 {
+		t.Fatalf("%d library lookups after one change, want 1", n)
+	}
+	// A miss is not cached: every GetRef of an absent key asks.
+	before = interop.CLookups()
+	for i := 0; i < 3; i++ {
+		if _, ok := g.GetRef(kuberef.BuildContainerID("containerd", "skip-library-absent")); ok {
+			t.Fatal("absent key found")
+		}
+	}
+	if n := interop.CLookups() - before; n != 3 {
+		t.Fatalf("%d library lookups for 3 misses", n)
+	}
+}
+
+// Go's SetRef and C's set race on one key: once both stop, GetRef returns
+// what the library holds (C's value or the last Go pointer), never a value
+// the other writer replaced.
+func TestGoAndCWritersRaceOnOneKey(t *testing.T) {
+	g := kuberef.Global()
+	id := kuberef.BuildContainerID("containerd", "race-one-key")
+	defer g.ClearRef(id)
+	for round := 0; round < 200; round++ {
+		var wg sync.WaitGroup
+		var last *v1.ObjectReference
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				last = &v1.ObjectReference{Name: fmt.Sprintf("go-%d-%d", round, i)}
+				g.SetRef(id, last)
+				g.GetRef(id)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if err := interop.CSet(id.Type, id.ID, fmt.Sprintf("c-%d-%d", round, i), "fp"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		wg.Wait()
+		name, _, found, err := interop.CGet(id.Type, id.ID)
+		if err != nil || !found {
+			t.Fatalf("C get: %v %v", found, err)
+		}
+		ref, ok := g.GetRef(id)
+		if !ok || ref.Name != name {
+			t.Fatalf("round %d: GetRef = %+v %v, the library holds %q", round, ref, ok, name)
+		}
+		if name == last.Name && ref != last {
+			t.Fatalf("round %d: Go's own value is stored but GetRef returned another pointer", round)
+		}
+	}
+}
+
 // While C rewrites a key, Go readers on several goroutines see every
 // completed write: a reader that starts after write i returns i or later,
 // never an older cached value.
