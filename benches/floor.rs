@@ -3,9 +3,19 @@
 //! (for GetRef: `with_ref` plus a `memcpy` into a caller buffer, which is
 //! the work `kuberef_get_ref` does without the C boundary).
 //!
+//! It also measures a bound for the C ABI's GetRef ("rust-bound get1/get2"):
+//! the same keys and reference bytes in one `hashbrown::HashTable` with no
+//! lock and no counters at all, where a lookup hashes the caller's key with
+//! the library's hash, compares it, and copies the stored fields into a
+//! caller's buffer (what `kuberef_get_ref` must deliver). It is safe only
+//! because nothing writes while it runs: a real manager must also keep
+//! readers safe from concurrent writers, which costs more.
+//!
 //! `cargo bench --bench floor -- [--quick] [--reps R] [--sample-ms MS] [--sizes N,N,...]`
-//! prints "rust-floor OP STORED NS_PER_OP" lines; std only, no harness.
+//! prints "rust-floor OP STORED NS_PER_OP" and "rust-bound OP STORED NS_PER_OP"
+//! lines; no harness.
 
+use std::hash::BuildHasher;
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::Instant;
@@ -16,6 +26,7 @@ use kuberef::{
 };
 
 const IMPL: &str = "rust-floor";
+const BOUND: &str = "rust-bound";
 const HOT: usize = 1000;
 const POOL: usize = 1024;
 const EXTRA_BASE: u64 = 1 << 40;
@@ -194,6 +205,91 @@ fn views(buf: &[u8], lens: [usize; FIELD_COUNT]) -> [&[u8]; FIELD_COUNT] {
     })
 }
 
+/// The GetRef lower bound: entries `[hash u64][type len u32][id len u32]
+/// [type][id][the reference's NUL-terminated fields]`, one allocation each,
+/// in one table with no lock; a seeded folded-multiply hash over the key
+/// bytes (the kind the library uses).
+struct Bound {
+    seed: u64,
+    table: hashbrown::HashTable<Box<[u8]>>,
+}
+
+fn fold(a: u64, b: u64) -> u64 {
+    let r = (a as u128).wrapping_mul(b as u128);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+fn word(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+impl Bound {
+    fn new() -> Bound {
+        let seed = std::collections::hash_map::RandomState::new().hash_one(7u64) | 1;
+        Bound {
+            seed,
+            table: hashbrown::HashTable::new(),
+        }
+    }
+
+    /// The library's hash (src/manager.rs `hash_bytes`), over the type and
+    /// then the ID: 16 bytes per folded multiply, tails read as overlapping
+    /// words.
+    fn hash(&self, typ: &[u8], id: &[u8]) -> u64 {
+        let part = |mut h: u64, b: &[u8]| {
+            let n = b.len();
+            h ^= (n as u64).wrapping_mul(0x243f_6a88_85a3_08d3);
+            let (x, y) = if n <= 16 {
+                if n >= 8 {
+                    (word(b, 0), word(b, n - 8))
+                } else if n > 0 {
+                    let (p, q, r) = (b[0] as u64, b[n / 2] as u64, b[n - 1] as u64);
+                    ((p << 16) | (q << 8) | r, 0)
+                } else {
+                    (0, 0)
+                }
+            } else {
+                let mut at = 0;
+                while n - at > 16 {
+                    h = fold(word(b, at) ^ self.seed, word(b, at + 8) ^ h);
+                    at += 16;
+                }
+                (word(b, n - 16), word(b, n - 8))
+            };
+            fold(x ^ self.seed, y ^ h)
+        };
+        part(part(self.seed, typ), id)
+    }
+
+    fn insert(&mut self, typ: &[u8], id: &[u8], fields: &[u8]) {
+        let h = self.hash(typ, id);
+        let mut e = Vec::with_capacity(16 + typ.len() + id.len() + fields.len());
+        e.extend_from_slice(&h.to_le_bytes());
+        e.extend_from_slice(&(typ.len() as u32).to_le_bytes());
+        e.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        e.extend_from_slice(typ);
+        e.extend_from_slice(id);
+        e.extend_from_slice(fields);
+        self.table
+            .insert_unique(h, e.into_boxed_slice(), |e| word(e, 0));
+    }
+
+    /// The entry of (typ, id): found by hash and a full key compare.
+    #[inline(always)]
+    fn find(&self, typ: &[u8], id: &[u8]) -> Option<&[u8]> {
+        let h = self.hash(typ, id);
+        self.table
+            .find(h, |e| {
+                word(e, 0) == h
+                    && e[8..12] == (typ.len() as u32).to_le_bytes()
+                    && e[12..16] == (id.len() as u32).to_le_bytes()
+                    && &e[16..16 + typ.len()] == typ
+                    && &e[16 + typ.len()..16 + typ.len() + id.len()] == id
+            })
+            .map(|e| &e[..])
+    }
+}
+
 fn measure(sample_ns: f64, mut op: impl FnMut(u64) -> f64) -> f64 {
     let mut n = 16u64;
     let mut per;
@@ -251,6 +347,7 @@ fn main() {
     }
 
     let m = RefManager::new();
+    let mut bound = Bound::new();
     let extra_ids: Vec<Vec<u8>> = (0..POOL as u64).map(|k| id(EXTRA_BASE + k)).collect();
     let pods: Vec<PodData> = (0..POOL as u64).map(|k| pod(EXTRA_BASE + k)).collect();
     let extra_refs: Vec<ObjectReference> = pods
@@ -285,11 +382,13 @@ fn main() {
             let p = pod(i);
             let lens = generate_into(&p, &mut buf);
             let f = views(&buf, lens);
+            let key = id(i);
             m.set_pieces(
-                ContainerIdRef::new(TYPE, &id(i)),
+                ContainerIdRef::new(TYPE, &key),
                 [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]],
             )
             .expect("fits");
+            bound.insert(TYPE, &key, &buf[..lens.iter().sum::<usize>() + FIELD_COUNT]);
         }
         stored = size;
         assert_eq!(m.len() as u64, stored);
@@ -297,9 +396,47 @@ fn main() {
             *keys = hot_order(t as u64, stored).into_iter().map(id).collect();
         }
 
+        let bound_loop = |keys: &[Vec<u8>], n: u64| {
+            let mut buf = [0u8; 512];
+            let (mut acc, mut j) = (0usize, 0usize);
+            for _ in 0..n {
+                let e = bound.find(black_box(TYPE), &keys[j]).expect("stored");
+                let fields = &e[16 + TYPE.len() + keys[j].len()..];
+                buf[..fields.len()].copy_from_slice(fields);
+                black_box(&mut buf[..]);
+                acc += fields.len();
+                j += 1;
+                if j == keys.len() {
+                    j = 0;
+                }
+            }
+            black_box(acc);
+        };
+
         for _ in 0..reps {
             let get1 = measure(sample_ns, |n| timed(n, || get_loop(&hot[0], n)));
             println!("{IMPL} get1 {stored} {get1:.2}");
+
+            let b1 = measure(sample_ns, |n| timed(n, || bound_loop(&hot[0], n)));
+            println!("{BOUND} get1 {stored} {b1:.2}");
+            let b2 = measure(sample_ns, |n| {
+                let barrier = Barrier::new(2);
+                std::thread::scope(|s| {
+                    let other = s.spawn(|| {
+                        barrier.wait();
+                        let t0 = Instant::now();
+                        bound_loop(&hot[1], n);
+                        (t0, Instant::now())
+                    });
+                    barrier.wait();
+                    let t0 = Instant::now();
+                    bound_loop(&hot[0], n);
+                    let t1 = Instant::now();
+                    let (o0, o1) = other.join().expect("thread");
+                    (t1.max(o1) - t0.min(o0)).as_nanos() as f64 / (2 * n) as f64
+                })
+            });
+            println!("{BOUND} get2 {stored} {b2:.2}");
 
             let get2 = measure(sample_ns, |n| {
                 let barrier = Barrier::new(2);

@@ -26,6 +26,7 @@ const (
 	implGo    = "kuberef-go"
 	implUp    = "upstream-go"
 	implFloor = "rust-floor"
+	implBound = "rust-bound"
 )
 
 type key struct {
@@ -141,6 +142,9 @@ func main() {
 		bad := 0
 		for impl := range impls {
 			for _, o := range ops {
+				if impl == implBound && o.name != "get1" && o.name != "get2" {
+					continue // the bound is measured for GetRef only
+				}
 				ss := sizes
 				if !o.sized {
 					ss = []uint64{0}
@@ -222,6 +226,18 @@ func main() {
 			tally(ok, target*boolf(!math.IsNaN(a) && !math.IsNaN(b)))
 			if r != "—" {
 				fmt.Printf(" %s %s;", impl, r)
+			}
+		}
+		fmt.Println()
+	}
+	if impls[implBound] {
+		fmt.Printf("\nLower bound for GetRef (%s: the same keys in one hash table with no lock and no counters, a lookup that compares the key and copies the fields into a buffer, as kuberef_get_ref must, but safe only with no writer; not a target), ns/op and ratio to upstream Go:", implBound)
+		for _, o := range []string{"get1", "get2"} {
+			for _, s := range sizes {
+				b, up := get(implBound, o, s), get(implUp, o, s)
+				if r, _ := ratio(b, up, 0); r != "—" {
+					fmt.Printf(" %s %s %s (%s);", o, fmtNum(s), ns(b), r)
+				}
 			}
 		}
 		fmt.Println()
