@@ -143,7 +143,9 @@ func (c *refCache) store(e *cacheEntry) {
 	// Tag first: a reader that sees the tag and an older entry rejects the
 	// entry by its key; one that sees the new entry under an older tag
 	// misses it once and asks the library.
-	tags[at].Store(tag)
+	if tags[at].Load() != tag { // a slot reused by its key keeps its tag: no store
+		tags[at].Store(tag)
+	}
 	slots[at].Store(e)
 }
 
@@ -200,13 +202,17 @@ func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, se
 	e := &cacheEntry{hash: c.hash(id.ID), typ: id.Type, id: id.ID, ref: ref, stamp: stamp}
 	e.seen.Store(seen)
 	c.store(e)
-	if c.stores.Add(1) <= int64(len(c.slots)/8) || c.shift <= 64-maxCacheBits {
+	// A load and a store, not an atomic add (a locked instruction on every
+	// SetRef): concurrent stores may lose counts, which only delays a check.
+	n := c.stores.Load() + 1
+	c.stores.Store(n)
+	if n <= int64(len(c.slots)/8) || c.shift <= 64-maxCacheBits {
 		return
 	}
 	c.stores.Store(0)
-	n := r.Len()
+	refs := r.Len()
 	bits := 64 - c.shift
-	for bits < maxCacheBits && bucketWays<<bits < slotsPerRef*n {
+	for bits < maxCacheBits && bucketWays<<bits < slotsPerRef*refs {
 		bits++
 	}
 	if bits == 64-c.shift {
