@@ -9,12 +9,22 @@ package kuberef
 // return, Go passes only pointers to memory that holds no Go pointers (string
 // bytes, byte buffers, that struct), and nothing Go-allocated is ever stored
 // in C memory, so the cgo pointer rules hold without runtime.Pinner. That
-// also makes krg_generate's "#cgo noescape" and "#cgo nocallback" true (it
-// never calls back into Go): its buffers stay on the caller's stack.
+// also makes the "#cgo noescape" and "#cgo nocallback" lines below true (no
+// helper keeps a pointer or calls back into Go): krg_generate's buffers stay
+// on the caller's stack, and the calls skip the callback bookkeeping
+// (SetRef+ClearRef in go test -bench: 398-447 -> 348-397 ns).
 
 /*
 #cgo noescape krg_generate
 #cgo nocallback krg_generate
+#cgo noescape krg_set
+#cgo nocallback krg_set
+#cgo noescape krg_stamp
+#cgo nocallback krg_stamp
+#cgo noescape krg_get
+#cgo nocallback krg_get
+#cgo noescape krg_clear
+#cgo nocallback krg_clear
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
