@@ -15,7 +15,9 @@
 //!   `KUBEREF_BUFFER_TOO_SMALL`; on success `*needed` is exact, every output
 //!   view points into `buf` and is followed by a NUL, and nothing past
 //!   `*needed` bytes of `buf` is written;
-//! * an error leaves the manager as the model says it was.
+//! * an error leaves the manager as the model says it was;
+//! * each manager's change counter never goes down, stays put across calls
+//!   that only read, and grows across every call that changed the model.
 //!
 //! A failed check panics, which libFuzzer reports as a crash with the input.
 
@@ -925,8 +927,26 @@ fn run(data: &[u8]) {
         model: [HashMap::new(), HashMap::new()],
     };
     assert!(!f.m[0].is_null() && !f.m[1].is_null() && f.m[0] != f.m[1]);
+    // The change counters: never lower; unchanged by every call that
+    // cannot change a manager; higher after a call that changed what a
+    // manager holds. Read the documented way: an aligned 64-bit count,
+    // loaded atomically, alive while its manager is.
+    let now = |m: [*mut kuberef_manager; 2]| {
+        m.map(|m| {
+            let p = unsafe { kuberef_change_counter(m) };
+            assert!(!p.is_null() && p as usize % 8 == 0, "change_counter");
+            // SAFETY: as above; m is live.
+            unsafe { &*(p as *const std::sync::atomic::AtomicU64) }
+                .load(std::sync::atomic::Ordering::Acquire)
+        })
+    };
+    assert!(unsafe { kuberef_change_counter(std::ptr::null()) }.is_null());
     while !r.done() {
-        match r.u8() % 16 {
+        let op = r.u8() % 16;
+        let writes = matches!(op, 0..=3 | 7 | 8);
+        let (managers, before) = (f.m, now(f.m));
+        let models = if writes { Some(f.model.clone()) } else { None };
+        match op {
             0..=3 => f.set(&mut r),
             4..=6 => f.get(&mut r),
             7 | 8 => f.clear(&mut r),
@@ -937,6 +957,23 @@ fn run(data: &[u8]) {
             13 => f.statics(&mut r),
             14 => f.lifecycle(&mut r),
             _ => f.check_all(r.u8() as usize & 1),
+        }
+        let after = now(f.m);
+        for i in 0..2 {
+            if f.m[i] != managers[i] {
+                continue; // freed and replaced by a new one
+            }
+            assert!(after[i] >= before[i], "change counter went down");
+            match &models {
+                None => assert_eq!(after[i], before[i], "a read changed the change counter"),
+                Some(old) if old[i] != f.model[i] => {
+                    assert!(
+                        after[i] > before[i],
+                        "a change left the change counter as it was"
+                    )
+                }
+                Some(_) => {}
+            }
         }
         f.check_lens();
     }
