@@ -1,9 +1,12 @@
 /* Many threads on one manager: shared keys overwritten and cleared while
  * others read them (every read must be one whole reference, never a mix of
  * two), private keys checked exactly, and managers created and freed
- * concurrently. */
+ * concurrently. Then the change counter's promise under a writer: two gets
+ * of a key, each with the same counter value loaded before and after it,
+ * return the same reference, and the counter never goes down. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +91,101 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* --- the change counter ---------------------------------------------------- */
+
+#define COUNTER_WRITES 20000
+#define COUNTER_READERS 3
+
+static kuberef_manager *counted;
+static int writer_done;
+
+static kuberef_container_id counted_id(char *key, unsigned long k) {
+  kuberef_container_id id;
+  id.type = S("containerd");
+  id.id.len = (size_t)sprintf(key, "counted-%lu", k);
+  id.id.ptr = key;
+  return id;
+}
+
+/* Rewrites key 0 (and sometimes clears it, or writes key 1) in bursts. */
+static void *counter_writer(void *arg) {
+  char fields[7][32], key[32];
+  kuberef_object_reference r;
+  kuberef_container_id id;
+  unsigned long i;
+  unsigned long bad = 0;
+  (void)arg;
+  for (i = 1; i <= COUNTER_WRITES; i++) {
+    id = counted_id(key, i % 5 == 0);
+    fill(&r, fields, i);
+    if (i % 7 == 0) {
+      kuberef_status s = kuberef_clear_ref(counted, &id);
+      if (s != KUBEREF_OK && s != KUBEREF_NOT_FOUND) bad++;
+    } else if (kuberef_set_ref(counted, &id, &r) != KUBEREF_OK) {
+      bad++;
+    }
+    if (i % 16 == 0) {
+      volatile unsigned long spin; /* a quiet spell, so that readers see stable windows */
+      for (spin = 0; spin < 20000; spin++) {
+      }
+    }
+  }
+  __atomic_store_n(&writer_done, 1, __ATOMIC_RELEASE);
+  pthread_mutex_lock(&report);
+  CHECK(bad == 0);
+  pthread_mutex_unlock(&report);
+  return NULL;
+}
+
+/* Reads key 0 as a cache would: a get bracketed by two equal counter loads
+ * is current for as long as the counter keeps that value. */
+static void *counter_reader(void *arg) {
+  const uint64_t *c = kuberef_change_counter(counted);
+  char key[32], buf[512];
+  kuberef_container_id id = counted_id(key, 0);
+  kuberef_object_reference out;
+  unsigned long stable = 0, bad = 0, cached_n = 0;
+  uint64_t last = 0, cached_at = 0;
+  int cached = 0; /* 0: nothing; 1: cached_n; 2: cached absence */
+  (void)arg;
+  while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE)) {
+    uint64_t c1 = __atomic_load_n(c, __ATOMIC_ACQUIRE), c2;
+    kuberef_status s = kuberef_get_ref(counted, &id, &out, buf, sizeof buf, NULL);
+    unsigned long n = 0;
+    c2 = __atomic_load_n(c, __ATOMIC_ACQUIRE);
+    if (c1 < last || c2 < c1) bad++;
+    last = c2;
+    if (s == KUBEREF_OK) {
+      if (!whole(&out) || sscanf(out.kind.ptr, "0-%lu", &n) != 1) bad++;
+    } else if (s != KUBEREF_NOT_FOUND) {
+      bad++;
+    }
+    if (c1 != c2) continue;
+    stable++;
+    if (cached && cached_at == c1 && (s == KUBEREF_OK ? cached != 1 || cached_n != n : cached != 2)) bad++;
+    cached = s == KUBEREF_OK ? 1 : 2;
+    cached_n = n;
+    cached_at = c1;
+  }
+  pthread_mutex_lock(&report);
+  CHECK(bad == 0);
+  CHECK(stable > 0);
+  pthread_mutex_unlock(&report);
+  return NULL;
+}
+
+static void test_change_counter_under_a_writer(void) {
+  pthread_t w, rd[COUNTER_READERS];
+  unsigned long t;
+  counted = kuberef_manager_new();
+  CHECK(counted != NULL && kuberef_change_counter(counted) != NULL);
+  for (t = 0; t < COUNTER_READERS; t++) CHECK(pthread_create(&rd[t], NULL, counter_reader, NULL) == 0);
+  CHECK(pthread_create(&w, NULL, counter_writer, NULL) == 0);
+  CHECK(pthread_join(w, NULL) == 0);
+  for (t = 0; t < COUNTER_READERS; t++) CHECK(pthread_join(rd[t], NULL) == 0);
+  kuberef_manager_free(counted);
+}
+
 int main(void) {
   pthread_t th[THREADS];
   unsigned long t;
@@ -97,5 +195,6 @@ int main(void) {
   /* THREADS x 64 private keys, plus whatever shared keys are left. */
   CHECK(kuberef_len(shared) >= THREADS * 64 && kuberef_len(shared) <= THREADS * 64 + SHARED_KEYS);
   kuberef_manager_free(shared);
+  test_change_counter_under_a_writer();
   return check_finish("test_threads");
 }
