@@ -304,6 +304,26 @@ fn measure(sample_ns: f64, mut op: impl FnMut(u64) -> f64) -> f64 {
     op(((sample_ns / per.max(0.1)) as u64).max(16))
 }
 
+/// Runs `op(t, n)` on threads t = 0 and 1 started together; aggregate ns per
+/// operation: from the first start to the last end, over both threads' 2n.
+fn two_threads(n: u64, op: impl Fn(usize, u64) + Sync) -> f64 {
+    let barrier = Barrier::new(2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            barrier.wait();
+            let t0 = Instant::now();
+            op(1, n);
+            (t0, Instant::now())
+        });
+        barrier.wait();
+        let t0 = Instant::now();
+        op(0, n);
+        let t1 = Instant::now();
+        let (o0, o1) = other.join().expect("thread");
+        (t1.max(o1) - t0.min(o0)).as_nanos() as f64 / (2 * n) as f64
+    })
+}
+
 fn timed(n: u64, f: impl FnOnce()) -> f64 {
     let start = Instant::now();
     f();
@@ -419,42 +439,10 @@ fn main() {
 
             let b1 = measure(sample_ns, |n| timed(n, || bound_loop(&hot[0], n)));
             println!("{BOUND} get1 {stored} {b1:.2}");
-            let b2 = measure(sample_ns, |n| {
-                let barrier = Barrier::new(2);
-                std::thread::scope(|s| {
-                    let other = s.spawn(|| {
-                        barrier.wait();
-                        let t0 = Instant::now();
-                        bound_loop(&hot[1], n);
-                        (t0, Instant::now())
-                    });
-                    barrier.wait();
-                    let t0 = Instant::now();
-                    bound_loop(&hot[0], n);
-                    let t1 = Instant::now();
-                    let (o0, o1) = other.join().expect("thread");
-                    (t1.max(o1) - t0.min(o0)).as_nanos() as f64 / (2 * n) as f64
-                })
-            });
+            let b2 = measure(sample_ns, |n| two_threads(n, |t, n| bound_loop(&hot[t], n)));
             println!("{BOUND} get2 {stored} {b2:.2}");
 
-            let get2 = measure(sample_ns, |n| {
-                let barrier = Barrier::new(2);
-                std::thread::scope(|s| {
-                    let other = s.spawn(|| {
-                        barrier.wait();
-                        let t0 = Instant::now();
-                        get_loop(&hot[1], n);
-                        (t0, Instant::now())
-                    });
-                    barrier.wait();
-                    let t0 = Instant::now();
-                    get_loop(&hot[0], n);
-                    let t1 = Instant::now();
-                    let (o0, o1) = other.join().expect("thread");
-                    (t1.max(o1) - t0.min(o0)).as_nanos() as f64 / (2 * n) as f64
-                })
-            });
+            let get2 = measure(sample_ns, |n| two_threads(n, |t, n| get_loop(&hot[t], n)));
             println!("{IMPL} get2 {stored} {get2:.2}");
 
             let setclear = measure(sample_ns, |n| {
