@@ -301,10 +301,59 @@ static void test_big_strings(void) {
   kuberef_manager_free(m);
 }
 
-/* Generates into a fixed buffer; returns the status. */
+/* Whether view v lies inside view in (both non-empty). */
+static int inside(kuberef_str v, kuberef_str in) {
+  return v.len > 0 && in.len > 0 && v.ptr >= in.ptr && v.ptr + v.len <= in.ptr + in.len;
+}
+
+/* The borrowed generate of the same call gave b (fields in bbuf, *needed
+ * bytes): the same bytes as the copying one's out, each field a view of the
+ * pod's own field, of a constant, or of bbuf (then NUL-terminated). */
+static void check_borrowed(const kuberef_pod *pod, const kuberef_object_reference *out,
+                           const kuberef_object_reference *b, const char *bbuf, size_t needed) {
+  const kuberef_str *want = (const kuberef_str *)out, *got = (const kuberef_str *)b;
+  const kuberef_str in[7] = {pod->kind, pod->namespace_, pod->name, pod->uid,
+                             pod->api_version, pod->resource_version, {NULL, 0}};
+  kuberef_str all;
+  size_t i, written = 0;
+  all.ptr = bbuf;
+  all.len = needed;
+  for (i = 0; i < 7; i++) {
+    CHECK(got[i].len == want[i].len && (got[i].len == 0 || memcmp(got[i].ptr, want[i].ptr, got[i].len) == 0));
+    if (got[i].len == 0) continue;
+    if (inside(got[i], all)) {
+      CHECK(got[i].ptr[got[i].len] == '\0');
+      written += got[i].len + 1;
+    } else if (i == 0 && !inside(got[i], in[i])) {
+      CHECK(got[i].len == 3 && memcmp(got[i].ptr, "Pod", 3) == 0); /* the scheme's constant */
+    } else if (i == 4 && !inside(got[i], in[i])) {
+      CHECK(got[i].len == 2 && memcmp(got[i].ptr, "v1", 2) == 0);
+    } else {
+      CHECK(i < 6 && inside(got[i], in[i])); /* the pod's own bytes */
+    }
+  }
+  CHECK(inside(b->field_path, all) || (b->field_path.len == 0 && needed >= 1));
+  CHECK(written + (b->field_path.len == 0) == needed);
+}
+
+/* Generates into a fixed buffer; returns the status. The borrowed variant
+ * runs too, with the same arguments, and must agree (see check_borrowed). */
 static kuberef_status gen(const kuberef_pod *pod, const char *container, uint32_t flags,
                           kuberef_object_reference *out, char *buf, size_t len) {
-  return kuberef_generate_container_ref(pod, S(container), flags, out, buf, len, NULL);
+  kuberef_object_reference b = sentinel_out();
+  char bbuf[512];
+  size_t needed = 0;
+  kuberef_status s = kuberef_generate_container_ref(pod, S(container), flags, out, buf, len, NULL);
+  kuberef_status sb = kuberef_generate_container_ref_borrowed(pod, S(container), flags, out ? &b : NULL,
+                                                              buf ? bbuf : NULL, buf ? sizeof bbuf : len, &needed);
+  if (s == KUBEREF_OK) {
+    CHECK_STATUS(sb, KUBEREF_OK);
+    if (sb == KUBEREF_OK) check_borrowed(pod, out, &b, bbuf, needed);
+  } else if (s != KUBEREF_BUFFER_TOO_SMALL) {
+    CHECK_STATUS(sb, s);
+    CHECK(untouched(&b));
+  }
+  return s;
 }
 
 static kuberef_pod mkpod(const char *kind, const char *api_version) {
@@ -421,6 +470,22 @@ static void test_generate_lists_and_gate(void) {
   CHECK(needed == 3 + 7 + 2 + 3 + 2 + 2 + 20 + 7 && untouched(&out));
   CHECK_STATUS(kuberef_generate_container_ref(&p, S("app"), 0, &out, buf, needed, &needed), KUBEREF_OK);
   CHECK_STR(out.field_path, "spec.containers{app}");
+  /* The borrowed variant needs room for the field path only. */
+  out = sentinel_out();
+  needed = 0;
+  CHECK_STATUS(kuberef_generate_container_ref_borrowed(&p, S("app"), 0, &out, NULL, 0, &needed),
+               KUBEREF_BUFFER_TOO_SMALL);
+  CHECK(needed == 20 + 1 && untouched(&out));
+  CHECK_STATUS(kuberef_generate_container_ref_borrowed(&p, S("app"), 0, &out, buf, needed - 1, NULL),
+               KUBEREF_BUFFER_TOO_SMALL);
+  CHECK(untouched(&out));
+  memset(buf, 'x', sizeof buf);
+  CHECK_STATUS(kuberef_generate_container_ref_borrowed(&p, S("app"), 0, &out, buf, needed, &needed), KUBEREF_OK);
+  CHECK(needed == 21 && out.field_path.ptr == buf && buf[21] == 'x');
+  CHECK_STR(out.field_path, "spec.containers{app}");
+  CHECK(out.namespace_.ptr == p.namespace_.ptr && out.name.ptr == p.name.ptr && out.uid.ptr == p.uid.ptr &&
+        out.resource_version.ptr == p.resource_version.ptr && out.kind.ptr == p.kind.ptr &&
+        out.api_version.ptr == p.api_version.ptr);
 }
 
 static void test_generate_type_meta(void) {

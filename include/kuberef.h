@@ -591,6 +591,35 @@ kuberef_status kuberef_generate_container_ref(const struct kuberef_pod *pod,
                                               size_t *needed);
 
 /**
+ * Like `kuberef_generate_container_ref`, but the result borrows, as
+ * upstream's does: each field of `*out` that upstream takes from the pod
+ * (namespace, name, uid, resourceVersion, and kind and apiVersion when the
+ * pod has them) is a view of the pod's own bytes, the constants `Pod` and
+ * `v1` of the scheme fallback are views of static strings, and only the rest
+ * (the field path; an apiVersion that is not one slice of the pod's, which
+ * never happens with upstream's parsing) is written to `buf`, each followed
+ * by a NUL. Views into the pod are not NUL-terminated and are valid as long
+ * as the pod's strings are; views into `buf` as long as `buf` is.
+ * `*needed` (when not NULL) is the room the written fields take in `buf`,
+ * NULs included, and is written on `KUBEREF_OK` and
+ * `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
+ * No byte of the pod's strings is copied, and only the apiVersion (parsed)
+ * and the container names (compared) are read.
+ * Returns what `kuberef_generate_container_ref` returns.
+ *
+ * # Safety
+ * Non-NULL pointers, views and arrays point to valid memory for the call;
+ * `buf` has `buf_len` writable bytes.
+ */
+kuberef_status kuberef_generate_container_ref_borrowed(const struct kuberef_pod *pod,
+                                                       struct kuberef_str container_name,
+                                                       uint32_t flags,
+                                                       struct kuberef_object_reference *out,
+                                                       char *buf,
+                                                       size_t buf_len,
+                                                       size_t *needed);
+
+/**
  * Parses `type://id` (upstream `ParseString`): every leading and trailing
  * `"` is trimmed, then the text must contain `://` exactly once. On
  * `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is).

@@ -268,6 +268,26 @@ impl Pieces for FieldPath<'_> {
     }
 }
 
+impl<'a> ApiVersion<'a> {
+    /// The API version as one slice, if it is one: the version alone when
+    /// there is no group, or `text`, the apiVersion it was parsed from, when
+    /// `group/version` is `text` itself (the group at its start, one `/`,
+    /// the version at its end). Decided from addresses and lengths; no byte
+    /// is read.
+    pub fn within(&self, text: &'a [u8]) -> Option<&'a [u8]> {
+        if self.group.is_empty() {
+            return Some(self.version);
+        }
+        let joined = self.group.len() + 1 + self.version.len();
+        let starts = std::ptr::eq(self.group.as_ptr(), text.as_ptr());
+        let ends = std::ptr::eq(
+            self.version.as_ptr().wrapping_add(self.version.len()),
+            text.as_ptr().wrapping_add(text.len()),
+        );
+        (starts && ends && text.len() == joined).then_some(text)
+    }
+}
+
 impl Pieces for ApiVersion<'_> {
     fn pieces(&self, f: &mut dyn FnMut(&[u8])) {
         if !self.group.is_empty() {
@@ -404,6 +424,44 @@ pub fn generate_container_ref<'a, L: ContainerNames + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions_are_slices_of_the_input_or_constants() {
+        // Every TypeMeta shape: the generated apiVersion is one slice, of
+        // the pod's own apiVersion or a static constant, equal to the pieces.
+        for (kind, av) in [
+            ("Pod", "v1"),
+            ("Pod", "apps/v1"),
+            ("Pod", "/v1"),
+            ("Pod", "g/"),
+            ("Pod", "/"),
+            ("Pod", "//"),
+            ("Pod", "a/b/c"),
+            ("Pod", ""),
+            ("", ""),
+            ("", "v1"),
+            ("", "a/b"),
+            ("X", "a/b/c"),
+        ] {
+            let p = pod(kind, av, &[b"c"], EMPTY, EMPTY);
+            let g = generate_container_ref(&p, b"c", GenerateOptions::default());
+            let s = g.api_version.within(p.api_version).expect("one slice");
+            assert_eq!(s, &g.api_version.to_vec()[..], "{kind:?} {av:?}");
+            let inside = |x: &[u8]| {
+                let (a, b) = (p.api_version.as_ptr() as usize, x.as_ptr() as usize);
+                x.is_empty() || (b >= a && b + x.len() <= a + p.api_version.len())
+            };
+            assert!(
+                inside(s) || s == b"v1",
+                "{kind:?} {av:?}: not the input's bytes"
+            );
+        }
+        // Not a slice of some other text with the same bytes.
+        let other = b"apps/v1".to_vec();
+        let p = pod("Pod", "apps/v1", &[b"c"], EMPTY, EMPTY);
+        let g = generate_container_ref(&p, b"c", GenerateOptions::default());
+        assert_eq!(g.api_version.within(&other), None);
+    }
 
     const EMPTY: &[&[u8]] = &[];
 

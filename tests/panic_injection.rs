@@ -320,6 +320,41 @@ fn exports() -> Vec<Export> {
             normal: Ret::Status(KUBEREF_OK),
         },
         Export {
+            name: "kuberef_generate_container_ref_borrowed",
+            call: |_| {
+                let names = [s(b"app")];
+                let pod = kuberef_pod {
+                    kind: s(b""),
+                    api_version: s(b""),
+                    namespace_: s(b"ns"),
+                    name: s(b"web"),
+                    uid: s(b"u"),
+                    resource_version: s(b"1"),
+                    containers: names.as_ptr(),
+                    containers_len: 1,
+                    init_containers: std::ptr::null(),
+                    init_containers_len: 0,
+                    ephemeral_containers: std::ptr::null(),
+                    ephemeral_containers_len: 0,
+                };
+                let mut out = oref(b"", b"");
+                let mut buf = [0u8; 256];
+                Ret::Status(unsafe {
+                    kuberef_generate_container_ref_borrowed(
+                        &pod,
+                        s(b"app"),
+                        0,
+                        &mut out,
+                        buf.as_mut_ptr().cast(),
+                        256,
+                        std::ptr::null_mut(),
+                    )
+                })
+            },
+            on_panic: Ret::Status(KUBEREF_PANIC),
+            normal: Ret::Status(KUBEREF_OK),
+        },
+        Export {
             name: "kuberef_container_id_parse",
             call: |_| {
                 let mut out = cid(b"", b"");

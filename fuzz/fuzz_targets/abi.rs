@@ -779,6 +779,29 @@ impl Fuzz {
                 needed.ptr(),
             )
         };
+        // The borrowed variant, same arguments, a buffer of its own.
+        let mut bbuf = vec![0x5Au8; r.u8() as usize % 48];
+        let mut out_b = sentinel_ref();
+        let mut needed_b = usize::MAX;
+        let st_b = unsafe {
+            kuberef_generate_container_ref_borrowed(
+                podp,
+                name.c,
+                flags,
+                if null_out {
+                    std::ptr::null_mut()
+                } else {
+                    &mut out_b
+                },
+                if buf.valid {
+                    bbuf.as_mut_ptr().cast()
+                } else {
+                    buf.ptr
+                },
+                if buf.valid { bbuf.len() } else { buf.len },
+                &mut needed_b,
+            )
+        };
         let mut e = ArgErrors::default();
         e.add(null_pod || null_out, KUBEREF_NULL_ARGUMENT);
         e.add(
@@ -788,6 +811,64 @@ impl Fuzz {
                 || flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
             KUBEREF_INVALID_ARGUMENT,
         );
+        if e.any() {
+            e.check(st_b, "generate_container_ref_borrowed");
+            assert!(
+                is_sentinel_ref(&out_b) && needed_b == usize::MAX,
+                "generate_container_ref_borrowed: output written on error"
+            );
+        } else {
+            let want = want.as_ref().unwrap();
+            let need_b = want[6].len() + 1;
+            assert_eq!(needed_b, need_b, "generate_container_ref_borrowed: needed");
+            if bbuf.len() < need_b {
+                assert_eq!(
+                    st_b, KUBEREF_BUFFER_TOO_SMALL,
+                    "generate_container_ref_borrowed"
+                );
+                assert!(
+                    is_sentinel_ref(&out_b),
+                    "borrowed: output written on BUFFER_TOO_SMALL"
+                );
+            } else {
+                assert_eq!(st_b, KUBEREF_OK, "generate_container_ref_borrowed");
+                let got = ref_views(&out_b);
+                let ins = [
+                    meta[0].c, meta[2].c, meta[3].c, meta[4].c, meta[1].c, meta[5].c,
+                ];
+                for k in 0..7 {
+                    let v = got[k];
+                    let bytes = if v.len == 0 {
+                        &[][..]
+                    } else {
+                        unsafe { std::slice::from_raw_parts(v.ptr.cast::<u8>(), v.len) }
+                    };
+                    assert_eq!(bytes, &want[k][..], "borrowed field {k}");
+                    if v.len == 0 {
+                        continue;
+                    }
+                    let within = |a: *const c_char, n: usize| {
+                        v.ptr >= a && (v.ptr as usize + v.len) <= (a as usize + n)
+                    };
+                    if k == 6 {
+                        assert!(
+                            v.ptr == bbuf.as_ptr().cast() && bbuf[v.len] == 0,
+                            "borrowed field path: not at the start of buf, NUL-terminated"
+                        );
+                    } else if !within(ins[k].ptr, ins[k].len) {
+                        // Only the scheme fallback's constants live elsewhere.
+                        assert!(
+                            (k == 0 && bytes == b"Pod") || (k == 4 && bytes == b"v1"),
+                            "borrowed field {k}: not a view of the pod's own bytes"
+                        );
+                    }
+                }
+                assert!(
+                    bbuf[need_b..].iter().all(|&b| b == 0x5A),
+                    "borrowed: wrote past needed"
+                );
+            }
+        }
         if e.any() {
             e.check(st, "generate_container_ref");
             assert!(

@@ -380,6 +380,40 @@ impl ContainerNames for ValidNames {
     }
 }
 
+/// A pod argument, checked: every view and name array valid.
+///
+/// # Safety
+/// Non-NULL pointers, views and arrays point to valid memory for the call.
+unsafe fn pod_arg<'a>(
+    pod: *const kuberef_pod,
+) -> Result<reference::Pod<'a, ValidNames>, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let p = non_null(pod)?;
+        Ok(reference::Pod {
+            kind: str_view(p.kind)?,
+            api_version: str_view(p.api_version)?,
+            namespace: str_view(p.namespace_)?,
+            name: str_view(p.name)?,
+            uid: str_view(p.uid)?,
+            resource_version: str_view(p.resource_version)?,
+            containers: valid_names(p.containers, p.containers_len)?,
+            init_containers: valid_names(p.init_containers, p.init_containers_len)?,
+            ephemeral_containers: valid_names(p.ephemeral_containers, p.ephemeral_containers_len)?,
+        })
+    }
+}
+
+/// The generate functions' flags, checked.
+fn generate_options(flags: u32) -> Result<GenerateOptions, kuberef_status> {
+    if flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0 {
+        return Err(KUBEREF_INVALID_ARGUMENT);
+    }
+    Ok(GenerateOptions {
+        ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
+    })
+}
+
 /// Builds the reference the kubelet stores for container `container_name` of
 /// `*pod` (upstream `GenerateContainerRef`, Kubernetes v1.18.6), into `buf`
 /// with the same buffer protocol as `kuberef_get_ref`. `flags` is 0 or
@@ -405,27 +439,9 @@ pub unsafe extern "C" fn kuberef_generate_container_ref(
     ffi_boundary!(status "kuberef_generate_container_ref", {
         // SAFETY: the caller's contract (see the header).
         let (pod, container, out, buf) = unsafe {
-            let p = non_null(pod)?;
-            let pod = reference::Pod {
-                kind: str_view(p.kind)?,
-                api_version: str_view(p.api_version)?,
-                namespace: str_view(p.namespace_)?,
-                name: str_view(p.name)?,
-                uid: str_view(p.uid)?,
-                resource_version: str_view(p.resource_version)?,
-                containers: valid_names(p.containers, p.containers_len)?,
-                init_containers: valid_names(p.init_containers, p.init_containers_len)?,
-                ephemeral_containers: valid_names(p.ephemeral_containers, p.ephemeral_containers_len)?,
-            };
-            (pod, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
+            (pod_arg(pod)?, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
         };
-        if flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0 {
-            return Err(KUBEREF_INVALID_ARGUMENT);
-        }
-        let opts = GenerateOptions {
-            ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
-        };
-        let g = reference::generate_container_ref(&pod, container, opts);
+        let g = reference::generate_container_ref(&pod, container, generate_options(flags)?);
         // Five of the seven fields are plain slices of the pod: copied
         // directly; only the API version and the field path are assembled
         // from pieces (two dynamic calls instead of one per piece).
@@ -455,6 +471,78 @@ pub unsafe extern "C" fn kuberef_generate_container_ref(
         };
         // SAFETY: the caller's contract (see the header).
         unsafe { write_ref(lens, copy, out, buf, needed) }
+    })
+}
+
+/// Like `kuberef_generate_container_ref`, but the result borrows, as
+/// upstream's does: each field of `*out` that upstream takes from the pod
+/// (namespace, name, uid, resourceVersion, and kind and apiVersion when the
+/// pod has them) is a view of the pod's own bytes, the constants `Pod` and
+/// `v1` of the scheme fallback are views of static strings, and only the rest
+/// (the field path; an apiVersion that is not one slice of the pod's, which
+/// never happens with upstream's parsing) is written to `buf`, each followed
+/// by a NUL. Views into the pod are not NUL-terminated and are valid as long
+/// as the pod's strings are; views into `buf` as long as `buf` is.
+/// `*needed` (when not NULL) is the room the written fields take in `buf`,
+/// NULs included, and is written on `KUBEREF_OK` and
+/// `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
+/// No byte of the pod's strings is copied, and only the apiVersion (parsed)
+/// and the container names (compared) are read.
+/// Returns what `kuberef_generate_container_ref` returns.
+///
+/// # Safety
+/// Non-NULL pointers, views and arrays point to valid memory for the call;
+/// `buf` has `buf_len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_generate_container_ref_borrowed(
+    pod: *const kuberef_pod,
+    container_name: kuberef_str,
+    flags: u32,
+    out: *mut kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+) -> kuberef_status {
+    ffi_boundary!(status "kuberef_generate_container_ref_borrowed", {
+        // SAFETY: the caller's contract (see the header).
+        let (pod, container, out, buf) = unsafe {
+            (pod_arg(pod)?, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
+        };
+        let g = reference::generate_container_ref(&pod, container, generate_options(flags)?);
+        let api_version = g.api_version.within(pod.api_version);
+        let written = api_version.map_or(g.api_version.byte_len() + 1, |_| 0);
+        let total = written + g.field_path.byte_len() + 1;
+        // SAFETY: `needed` is NULL or writable (the caller's contract).
+        unsafe { set_needed(needed, total) };
+        if buf.len() < total {
+            return Err(KUBEREF_BUFFER_TOO_SMALL);
+        }
+        let mut at = 0;
+        let mut write = |f: &dyn Pieces| {
+            let start = at;
+            f.pieces(&mut |p| {
+                buf[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            });
+            buf[at] = 0;
+            at += 1;
+            view_of(&buf[start..at - 1])
+        };
+        let api_version = match api_version {
+            Some(s) => view_of(s),
+            None => write(&g.api_version),
+        };
+        let field_path = write(&g.field_path);
+        *out = kuberef_object_reference {
+            kind: view_of(g.kind),
+            namespace_: view_of(g.namespace),
+            name: view_of(g.name),
+            uid: view_of(g.uid),
+            api_version,
+            resource_version: view_of(g.resource_version),
+            field_path,
+        };
+        Ok(())
     })
 }
 
