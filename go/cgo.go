@@ -211,18 +211,22 @@ static uint64_t krg_hash(const char *p, size_t n) {
 // nowhere (KRG_COPIED).
 static inline __attribute__((always_inline)) uint8_t krg_source(const kuberef_str *v, const kuberef_str *in, uint8_t same) {
 	if (v->len == 0) return KRG_CONST_EMPTY;
+	// The borrowed generate returns the pod's own views: no byte is read.
+	if (in != NULL && in->ptr == v->ptr && in->len == v->len) return same;
 	if (in != NULL && in->len == v->len && krg_same(in->ptr, v->ptr, v->len)) return same;
 	if (v->len == 3 && krg_same(v->ptr, "Pod", 3)) return KRG_CONST_POD;
 	if (v->len == 2 && krg_same(v->ptr, "v1", 2)) return KRG_CONST_V1;
 	return KRG_COPIED;
 }
 
-// krg_generate calls kuberef_generate_container_ref with its output in a
-// buffer on the C stack (or malloc'd, for a reference that does not fit
+// krg_generate calls kuberef_generate_container_ref_borrowed, whose result
+// views the pod's own fields and writes the rest (normally just the field
+// path) to a buffer on the C stack (or malloc'd, for one that does not fit
 // there), then tells the caller, for each output field, which input or
-// constant holds the same bytes, and copies only the other fields (normally
-// just the field path) into out. Byte-equal strings are interchangeable, so
-// this is conversion only: the library decides every byte of the reference.
+// constant holds the same bytes (a view of the input itself is recognised
+// by its address, without reading it), and copies only the other fields
+// into out. Byte-equal strings are interchangeable, so this is conversion
+// only: the library decides every byte of the reference.
 //
 // The searched containers' names (containers, then initContainers, then
 // ephemeralContainers) are n0 to n3 (lengths in io->name_len) if there are
@@ -271,14 +275,14 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 	pod.init_containers_len = io->n_i;
 	pod.ephemeral_containers = io->n_e ? views + io->n_c + io->n_i : NULL;
 	pod.ephemeral_containers_len = io->n_e;
-	st = kuberef_generate_container_ref(&pod, krg_s(cname, io->in_len[6]), io->flags, &ref,
+	st = kuberef_generate_container_ref_borrowed(&pod, krg_s(cname, io->in_len[6]), io->flags, &ref,
 		buf, sizeof local, &needed);
 	if (st == KUBEREF_BUFFER_TOO_SMALL) {
 		buf = (char *)malloc(needed);
 		if (buf == NULL) {
 			st = UINT32_MAX;
 		} else {
-			st = kuberef_generate_container_ref(&pod, krg_s(cname, io->in_len[6]), io->flags, &ref,
+			st = kuberef_generate_container_ref_borrowed(&pod, krg_s(cname, io->in_len[6]), io->flags, &ref,
 				buf, needed, &needed);
 		}
 	}
