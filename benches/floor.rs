@@ -461,13 +461,19 @@ fn main() {
             let lifecycle = measure(sample_ns, |n| {
                 timed(n, || {
                     let (mut k, mut acc) = (0, 0);
-                    let (mut gbuf, mut rbuf) = ([0u8; 512], [0u8; 512]);
+                    let mut rbuf = [0u8; 512];
                     for _ in 0..n {
                         let id = ContainerIdRef::new(black_box(TYPE), &extra_ids[k]);
-                        let lens = generate_into(&pods[k], &mut gbuf);
-                        let f = views(&gbuf, lens);
-                        m.set_pieces(id, [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]])
-                            .expect("fits");
+                        // Stored straight from the generated reference,
+                        // which borrows the pod (as the C bench's borrowed
+                        // generate does).
+                        let pod = pods[k].pod();
+                        let g = generate_container_ref(
+                            &pod,
+                            pods[k].container(),
+                            GenerateOptions::default(),
+                        );
+                        m.set_pieces(id, g.fields()).expect("fits");
                         for _ in 0..3 {
                             acc += get_into(&m, id, &mut rbuf);
                         }

@@ -12,7 +12,7 @@
  *   get2      the same from 2 threads at once; aggregate ns/op = wall / ops
  *   setclear  SetRef of a key that is not stored, then ClearRef of it
  *   generate  GenerateContainerRef into a caller buffer
- *   lifecycle generate + SetRef + 3 x GetRef + ClearRef of a fresh key
+ *   lifecycle generate (borrowed) + SetRef + 3 x GetRef + ClearRef of a fresh key
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -146,8 +146,10 @@ __attribute__((noinline)) static double op_lifecycle(uint64_t n) {
   double t0 = now_ns();
   for (i = 0; i < n; i++) {
     const kuberef_container_id *id = &extra_keys[k].id;
-    kuberef_status s = kuberef_generate_container_ref(&pods[k].pod, pods[k].container, 0, &ref, buf,
-                                                      sizeof buf, NULL);
+    /* Borrowed, as upstream's: the reference views the pod's strings until
+     * kuberef_set_ref copies it. */
+    kuberef_status s = kuberef_generate_container_ref_borrowed(&pods[k].pod, pods[k].container, 0, &ref, buf,
+                                                               sizeof buf, NULL);
     if (s != KUBEREF_OK) die("generate", s);
     s = kuberef_set_ref(M, id, &ref);
     if (s != KUBEREF_OK) die("set_ref", s);
