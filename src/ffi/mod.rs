@@ -404,15 +404,46 @@ unsafe fn pod_arg<'a>(
     }
 }
 
-/// The generate functions' flags, checked.
-fn generate_options(flags: u32) -> Result<GenerateOptions, kuberef_status> {
+/// What both generate functions do with their arguments: check them all
+/// (pod, container name, `out`, `buf`, then the flags) and generate. Returns
+/// the reference, the pod's apiVersion it was generated from, and the outputs.
+///
+/// # Safety
+/// Non-NULL pointers, views and arrays point to valid memory for the call;
+/// `buf` has `buf_len` writable bytes.
+unsafe fn generate_args<'a>(
+    pod: *const kuberef_pod,
+    container_name: kuberef_str,
+    flags: u32,
+    out: *mut kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> Result<GenerateArgs<'a>, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    let (pod, container, out, buf) = unsafe {
+        (
+            pod_arg(pod)?,
+            str_view(container_name)?,
+            non_null_mut(out)?,
+            out_buf(buf, buf_len)?,
+        )
+    };
     if flags & !KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0 {
         return Err(KUBEREF_INVALID_ARGUMENT);
     }
-    Ok(GenerateOptions {
+    let opts = GenerateOptions {
         ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
-    })
+    };
+    let g = reference::generate_container_ref(&pod, container, opts);
+    Ok((g, pod.api_version, out, buf))
 }
+
+type GenerateArgs<'a> = (
+    reference::GeneratedRef<'a>,
+    &'a [u8],
+    &'a mut kuberef_object_reference,
+    &'a mut [u8],
+);
 
 /// Builds the reference the kubelet stores for container `container_name` of
 /// `*pod` (upstream `GenerateContainerRef`, Kubernetes v1.18.6), into `buf`
@@ -438,10 +469,8 @@ pub unsafe extern "C" fn kuberef_generate_container_ref(
 ) -> kuberef_status {
     ffi_boundary!(status "kuberef_generate_container_ref", {
         // SAFETY: the caller's contract (see the header).
-        let (pod, container, out, buf) = unsafe {
-            (pod_arg(pod)?, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
-        };
-        let g = reference::generate_container_ref(&pod, container, generate_options(flags)?);
+        let (g, _, out, buf) =
+            unsafe { generate_args(pod, container_name, flags, out, buf, buf_len)? };
         // Five of the seven fields are plain slices of the pod: copied
         // directly; only the API version and the field path are assembled
         // from pieces (two dynamic calls instead of one per piece).
@@ -505,11 +534,9 @@ pub unsafe extern "C" fn kuberef_generate_container_ref_borrowed(
 ) -> kuberef_status {
     ffi_boundary!(status "kuberef_generate_container_ref_borrowed", {
         // SAFETY: the caller's contract (see the header).
-        let (pod, container, out, buf) = unsafe {
-            (pod_arg(pod)?, str_view(container_name)?, non_null_mut(out)?, out_buf(buf, buf_len)?)
-        };
-        let g = reference::generate_container_ref(&pod, container, generate_options(flags)?);
-        let api_version = g.api_version.within(pod.api_version);
+        let (g, pod_api_version, out, buf) =
+            unsafe { generate_args(pod, container_name, flags, out, buf, buf_len)? };
+        let api_version = g.api_version.within(pod_api_version);
         let written = api_version.map_or(g.api_version.byte_len() + 1, |_| 0);
         let total = written + g.field_path.byte_len() + 1;
         // SAFETY: `needed` is NULL or writable (the caller's contract).
