@@ -15,10 +15,11 @@
  *   with a NULL pointer and a non-zero length, or a string longer than
  *   KUBEREF_MAX_STR_LEN, gets KUBEREF_INVALID_ARGUMENT; a panic inside the
  *   library gets KUBEREF_PANIC. On every error, stored state is unchanged
- *   and outputs are untouched (except *needed, see below); the one
- *   exception is a panic midway through a bulk removal (kuberef_clear_pod,
- *   kuberef_retain, kuberef_load with KUBEREF_LOAD_REPLACE), which may
- *   leave part of the removal done.
+ *   and outputs are untouched (except *needed, see below, and *saved on
+ *   KUBEREF_SAVE_NOT_DURABLE); the exceptions are a panic midway through a
+ *   bulk removal (kuberef_clear_pod, kuberef_retain, kuberef_load with
+ *   KUBEREF_LOAD_REPLACE), which may leave part of the removal done, and a
+ *   kuberef_load whose file is rewritten in place while it reads it.
  * - Output buffers: strings are copied into the caller's buf, each followed
  *   by a NUL, and output views point into buf. *needed (when needed is not
  *   NULL) receives the exact size on KUBEREF_OK and on
@@ -322,9 +323,10 @@ typedef struct kuberef_stats {
 } kuberef_stats;
 
 /**
- * Saving or loading failed in the operating system (for example a missing
- * directory, no permission, a full disk); the target file and the manager
- * are unchanged.
+ * `kuberef_save`: the save failed before replacing the file (for example a
+ * missing directory, no permission, a full disk), and no temporary file is
+ * left; `kuberef_load`: the operating system refused to open or read the
+ * file. The file at the path and the manager are unchanged.
  */
 #define KUBEREF_IO_ERROR 7
 
@@ -353,9 +355,24 @@ typedef struct kuberef_stats {
 
 /**
  * `kuberef_load`: a checksum does not match or the contents are
- * inconsistent; the manager is unchanged.
+ * inconsistent; the manager is unchanged (except in the case
+ * `kuberef_load` describes: the file rewritten in place during the load).
  */
 #define KUBEREF_FILE_CORRUPT 12
+
+/**
+ * `kuberef_save`: the file at the path was replaced and holds the new
+ * snapshot (`*saved` is written), but its directory could not be synced
+ * (for example a directory the caller may write but not read), so after a
+ * crash or power loss the previous file may be back.
+ */
+#define KUBEREF_SAVE_NOT_DURABLE 13
+
+/**
+ * `kuberef_load`: the path is a directory, FIFO, socket or device, not a
+ * regular file; nothing was read and the manager is unchanged.
+ */
+#define KUBEREF_FILE_NOT_REGULAR 14
 
 /**
  * Success; outputs were written.
@@ -725,20 +742,29 @@ kuberef_status kuberef_for_each(const struct kuberef_manager *m,
                                 size_t *visited);
 
 /**
- * Writes every reference in `m` to the file at `path` atomically: into
- * `<path>.kuberef-tmp` in the same directory (mode 0600), fsync, rename
- * over `path`, fsync of the directory. The file on disk is therefore always
- * either the previous complete file or the new one, even if the process is
- * killed. `path` is a view of the path's bytes (no NUL needed; an embedded
- * NUL or an empty path gets `KUBEREF_INVALID_ARGUMENT`); a relative path is
+ * Writes every reference in `m` to the file at `path` atomically: into a
+ * new temporary file in the same directory, named
+ * `<file name>.kuberef-tmp.<16 random hex digits>` and created exclusively
+ * (never through a symbolic link, never over an existing file), mode 0600,
+ * then fsync, rename over `path`, fsync of the directory. The file at
+ * `path` is therefore always either the previous complete file or the new
+ * one, even if the process is killed; a symbolic link at `path` is
+ * replaced, never written through. Saves share no lock: any number of
+ * threads and processes may save, to the same path or others, at once,
+ * and the last rename wins. A save that fails removes its temporary file;
+ * one killed midway leaves it, and a later successful save to the same
+ * path removes such leftovers once they are 5 seconds old and no save
+ * holds them (they are safe to delete by hand when no save is running).
+ * `path` is a view of the path's bytes (no NUL needed; an embedded NUL or
+ * an empty path gets `KUBEREF_INVALID_ARGUMENT`); a relative path is
  * relative to the current directory. The manager is copied shard by shard
  * (the same consistency as `kuberef_for_each`) and no lock is held during
- * I/O. Saves in one process run one at a time; two processes must not save
- * to the same path at once. `*saved`, when `saved` is not NULL, receives
- * the number of references written.
- * Returns `KUBEREF_OK`, `KUBEREF_IO_ERROR` (the previous file is
- * untouched and the temporary file removed), `KUBEREF_NULL_ARGUMENT`
- * (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ * I/O. `*saved`, when `saved` is not NULL, receives the number of
+ * references written, on `KUBEREF_OK` and `KUBEREF_SAVE_NOT_DURABLE`.
+ * Returns `KUBEREF_OK`, `KUBEREF_SAVE_NOT_DURABLE` (the file was
+ * replaced), `KUBEREF_IO_ERROR` (the file at `path` is untouched),
+ * `KUBEREF_NULL_ARGUMENT` (`m`), `KUBEREF_INVALID_ARGUMENT` or
+ * `KUBEREF_PANIC`.
  *
  * # Safety
  * `m` is NULL or a live manager; `path` is a valid view; `saved` is NULL
@@ -750,15 +776,25 @@ kuberef_status kuberef_save(const struct kuberef_manager *m,
 
 /**
  * Restores the references saved by `kuberef_save` in the file at `path`
- * (a view of the path's bytes, as for `kuberef_save`). With `flags` 0 they
- * are merged in (same IDs overwritten, others kept); with
- * `KUBEREF_LOAD_REPLACE` the manager afterwards holds exactly the file's
- * references (they are set first, then the others removed, so concurrent
- * readers never miss a reference that is in both). The whole file is read
- * and checked before anything changes: on every error the manager is
- * unchanged. `*loaded`, when `loaded` is not NULL, receives the number of
- * references in the file.
- * Returns `KUBEREF_OK`, `KUBEREF_FILE_NOT_FOUND`, `KUBEREF_FILE_FOREIGN`,
+ * (a view of the path's bytes, as for `kuberef_save`; a symbolic link is
+ * followed). With `flags` 0 they are merged in (same IDs overwritten,
+ * others kept); with `KUBEREF_LOAD_REPLACE` they are set, then every
+ * reference stored before the load began and not set by it is removed, so
+ * concurrent readers never miss a reference that is in both, and without
+ * concurrent writers the manager ends up holding exactly the file's
+ * references (references others set during the load are kept).
+ * The file is opened without blocking, and anything but a regular file is
+ * refused before it is read. Its header is checked against its real size
+ * and against what its record count can need, then the whole file is
+ * checked (every record and the checksum) before anything changes, in
+ * memory that does not depend on the file's size: on every error the
+ * manager is unchanged. The one exception: if the file is rewritten in
+ * place while it is read (which `kuberef_save` never does), the load
+ * returns `KUBEREF_FILE_CORRUPT` (or `KUBEREF_IO_ERROR` for a failed read)
+ * and may have applied part of it. `*loaded`, when `loaded` is not NULL,
+ * receives the number of references in the file.
+ * Returns `KUBEREF_OK`, `KUBEREF_FILE_NOT_FOUND`,
+ * `KUBEREF_FILE_NOT_REGULAR`, `KUBEREF_FILE_FOREIGN`,
  * `KUBEREF_FILE_VERSION`, `KUBEREF_FILE_TRUNCATED`, `KUBEREF_FILE_CORRUPT`,
  * `KUBEREF_IO_ERROR`, `KUBEREF_NULL_ARGUMENT` (`m`),
  * `KUBEREF_INVALID_ARGUMENT` (bad view, path or unknown flag) or

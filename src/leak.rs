@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::container_id::ContainerIdRef;
-use crate::manager::{Doomed, RefManager};
+use crate::manager::{Doomed, RefManager, StoreMarks};
 
 /// A set of live container IDs keyed by the manager's own key hash, so that
 /// checking a stored entry costs one probe with the hash it already stores.
@@ -90,6 +90,25 @@ impl RefManager {
                 .collect(),
         };
         self.retain_set(&live)
+    }
+
+    /// Removes every reference stored before `marks` were taken (counted as
+    /// pruned) and returns how many: what a replacing load removes after it
+    /// has set the file's references. A reference stored or replaced since
+    /// is kept.
+    pub(crate) fn remove_stored_before(&self, marks: &StoreMarks) -> usize {
+        let mut doomed = Doomed::default();
+        let mut removed = 0;
+        for shard in 0..Self::SHARD_COUNT {
+            doomed.clear();
+            self.scan_shard(shard, |hash, id, r| {
+                if marks.covers(shard, r.stamp()) {
+                    doomed.push(hash, id);
+                }
+            });
+            removed += self.remove_doomed(shard, &doomed, |r| marks.covers(shard, r.stamp()));
+        }
+        removed
     }
 
     fn retain_set(&self, live: &LiveSet<'_>) -> usize {

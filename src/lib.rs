@@ -20,7 +20,7 @@ pub mod stats;
 
 pub use container_id::{ContainerId, ContainerIdRef, InvalidContainerId};
 pub use manager::{RefManager, StoredRef, TooLong, MAX_STR_LEN};
-pub use persist::{LoadError, LoadMode};
+pub use persist::{LoadError, LoadMode, SaveError};
 pub use reference::{
     generate_container_ref, GenerateOptions, GeneratedRef, ObjectReference, ObjectReferenceRef,
     Pod, IMPLICIT_CONTAINER_PREFIX,

@@ -732,9 +732,28 @@ fn prefetch(bytes: &[u8]) {
 /// The most removals a bulk removal makes per write-lock hold.
 pub(crate) const REMOVE_BATCH: usize = 256;
 
+/// Each shard's store count at one moment (see [`RefManager::store_marks`]).
+pub(crate) struct StoreMarks([u64; SHARDS]);
+
+impl StoreMarks {
+    /// Whether the reference with `stamp`, in shard `shard`, was stored
+    /// before these marks were taken.
+    pub(crate) fn covers(&self, shard: usize, stamp: u64) -> bool {
+        stamp >> SHARD_BITS <= self.0[shard]
+    }
+}
+
 impl RefManager {
     /// The number of shards (the unit of the bulk operations' consistency).
     pub(crate) const SHARD_COUNT: usize = SHARDS;
+
+    /// Each shard's store count now: every reference stored from now on has
+    /// a stamp the marks do not cover (see [`StoreMarks::covers`]).
+    pub(crate) fn store_marks(&self) -> StoreMarks {
+        StoreMarks(std::array::from_fn(|i| {
+            self.shards[i].stored.load(Ordering::Relaxed)
+        }))
+    }
 
     /// The manager's hash of a key, as stored in its entry.
     pub(crate) fn key_hash(&self, id: ContainerIdRef<'_>) -> u64 {
