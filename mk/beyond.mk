@@ -1,29 +1,19 @@
 # Beyond upstream (issue 6): leak control, enumeration, persistence, event
 # JSON and counters. See the README section "Beyond upstream".
 #
-#   make beyond-crash            SIGKILL crash test of kuberef_save (short: 200 kills)
-#   make beyond-crash CRASH_RUNS=5000   the long version
 #   make beyond-json-diff        differential test of kuberef_ref_to_json against Go's json.Marshal
 #   make beyond-bench            leak-control timings at 1,000,000 refs and the stats overhead
 
 # test_beyond runs plain, static, under ASan+UBSan and under valgrind with
 # the other C tests (c-test, c-asan, c-valgrind loop over C_TESTS).
-C_TESTS += test_beyond
-all: $(foreach v,$(B)/c-tests/test_beyond,$(v) $(v).asan $(v).static)
+C_TESTS += test_beyond test_persist
+all: $(foreach v,$(B)/c-tests/test_beyond $(B)/c-tests/test_persist,$(v) $(v).asan $(v).static)
 
-CRASH_RUNS ?= 200
 JSON_DIFF_CASES ?= 200000
 
-TESTS += beyond-crash beyond-json-diff
+TESTS += beyond-json-diff
 
-.PHONY: beyond-crash beyond-json-diff beyond-bench
-
-$(B)/beyond/crash_save: c-tests/beyond/crash_save.c c-tests/check.h include/kuberef.h $(BLIB)/$(SO_REAL)
-	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -O2 -o $@ $< $(DYN_LINK)
-
-beyond-crash: $(B)/beyond/crash_save
-	./$(B)/beyond/crash_save $(CRASH_RUNS) $(abspath $(B)/beyond/crash)
+.PHONY: beyond-json-diff beyond-bench
 
 beyond-json-diff: lib
 	cd tests/json-diff && CGO_ENABLED=1 go test -count=1 -cases=$(JSON_DIFF_CASES) .

@@ -4,11 +4,14 @@
  * file and checks that it is exactly snapshot A or exactly snapshot B -
  * never a mix, never truncated or corrupt - and that it has mode 0600. It
  * repeats that RUNS times and reports how many kills hit a save in progress
- * (the temporary file existed) and how many files were A or B.
+ * (a new temporary file was left) and how many files were A or B. Then it
+ * waits until the killed saves' leftovers are stale and checks that the next
+ * save removes every one of them.
  *
  *   crash_save RUNS DIR        the test (the short run in `make test` uses 200)
  *   crash_save --writer PATH   the writer (started by the test) */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +65,30 @@ static int writer(const char *path) {
   }
 }
 
+/* The leftover temporary files of DIR/refs. */
+static int temps(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int n = 0;
+  while (d && (e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, "refs.kuberef-tmp.", 17) == 0) n++;
+  if (d) closedir(d);
+  return n;
+}
+
+/* Removes the leftover temporary files of DIR/refs. */
+static void remove_temps(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char p[1024];
+  while (d && (e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, "refs.kuberef-tmp.", 17) == 0) {
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      unlink(p);
+    }
+  if (d) closedir(d);
+}
+
 struct verdict {
   char tag;
   int count, bad;
@@ -83,8 +110,8 @@ static int check_ref(void *ctx, const kuberef_container_id *id, const kuberef_ob
 }
 
 int main(int argc, char **argv) {
-  char path[512], tmp[600];
-  int runs, run, in_flight = 0, seen_a = 0, seen_b = 0, missing = 0;
+  char path[512];
+  int runs, run, in_flight = 0, seen_a = 0, seen_b = 0, missing = 0, left;
   struct stat st;
   if (argc == 3 && strcmp(argv[1], "--writer") == 0) return writer(argv[2]);
   if (argc != 3 || (runs = atoi(argv[1])) <= 0) {
@@ -93,14 +120,13 @@ int main(int argc, char **argv) {
   }
   mkdir(argv[2], 0700);
   sprintf(path, "%s/refs", argv[2]);
-  sprintf(tmp, "%s.kuberef-tmp", path);
   unlink(path);
-  unlink(tmp);
+  remove_temps(argv[2]);
   srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
   for (run = 0; run < runs; run++) {
+    int status, before = temps(argv[2]);
     pid_t pid = fork();
-    int status;
     struct timespec delay;
     kuberef_manager *m;
     struct verdict v;
@@ -121,7 +147,7 @@ int main(int argc, char **argv) {
     if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
       fprintf(stderr, "run %d: the writer %s %d (3: a save failed; 127: exec failed)\n", run,
               WIFSIGNALED(status) ? "died of signal" : "exited with", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    if (stat(tmp, &st) == 0) in_flight++;
+    if (temps(argv[2]) > before) in_flight++;
 
     m = kuberef_manager_new();
     memset(&v, 0, sizeof v);
@@ -144,8 +170,20 @@ int main(int argc, char **argv) {
          runs, in_flight, seen_a, seen_b, missing);
   /* Both snapshots must have been seen, or the test proved little. */
   CHECK(runs < 20 || (seen_a > 0 && seen_b > 0 && in_flight > 0));
+  /* Every kill during a save left its temporary file; once they are stale
+   * (5 s unchanged, and nobody holds them), the next save removes them all. */
+  left = temps(argv[2]);
+  CHECK(runs < 20 || left > 0);
+  sleep(6);
+  {
+    kuberef_manager *m = kuberef_manager_new();
+    CHECK_STATUS(kuberef_save(m, S(path), NULL), KUBEREF_OK);
+    kuberef_manager_free(m);
+  }
+  printf("crash_save: %d leftover temporary files; %d after the next save\n", left, temps(argv[2]));
+  CHECK(temps(argv[2]) == 0);
   unlink(path);
-  unlink(tmp);
+  remove_temps(argv[2]);
   rmdir(argv[2]);
   return check_finish("crash_save");
 }
