@@ -165,21 +165,26 @@ import (
 
 // Status codes of the additions (include/kuberef.h); FileError carries them.
 const (
-	StatusIOError       = uint32(C.KUBEREF_IO_ERROR)
-	StatusFileNotFound  = uint32(C.KUBEREF_FILE_NOT_FOUND)
-	StatusFileForeign   = uint32(C.KUBEREF_FILE_FOREIGN)
-	StatusFileVersion   = uint32(C.KUBEREF_FILE_VERSION)
-	StatusFileTruncated = uint32(C.KUBEREF_FILE_TRUNCATED)
-	StatusFileCorrupt   = uint32(C.KUBEREF_FILE_CORRUPT)
+	StatusIOError        = uint32(C.KUBEREF_IO_ERROR)
+	StatusFileNotFound   = uint32(C.KUBEREF_FILE_NOT_FOUND)
+	StatusFileForeign    = uint32(C.KUBEREF_FILE_FOREIGN)
+	StatusFileVersion    = uint32(C.KUBEREF_FILE_VERSION)
+	StatusFileTruncated  = uint32(C.KUBEREF_FILE_TRUNCATED)
+	StatusFileCorrupt    = uint32(C.KUBEREF_FILE_CORRUPT)
+	StatusSaveNotDurable = uint32(C.KUBEREF_SAVE_NOT_DURABLE)
+	StatusFileNotRegular = uint32(C.KUBEREF_FILE_NOT_REGULAR)
 )
 
-// FileError is why Save or Load failed; the manager (and, for Save, the
-// file already at Path) is unchanged. errors.Is(err, fs.ErrNotExist) holds
-// for a Load of a missing file.
+// FileError is why Save or Load failed. The manager is unchanged, and so is
+// the file at Path after a failed Save, with one exception:
+// StatusSaveNotDurable means Save replaced the file with the new snapshot
+// (and returned its count) but could not sync the directory, so a crash may
+// bring the previous file back. errors.Is(err, fs.ErrNotExist) holds for a
+// Load of a missing file.
 type FileError struct {
 	Op     string // "Save" or "Load"
 	Path   string
-	Status uint32 // StatusIOError, StatusFileNotFound, ... StatusFileCorrupt
+	Status uint32 // StatusIOError, StatusFileNotFound, ... StatusFileNotRegular
 }
 
 func (e *FileError) Error() string {
@@ -290,26 +295,40 @@ func (r *RefManager) ForEach(f func(id ContainerID, ref *v1.ObjectReference) boo
 	}
 }
 
-// Save writes every stored reference to the file at path atomically (a
-// temporary file in the same directory, fsync, rename, fsync of the
-// directory; mode 0600), so that the file is always the previous complete
-// one or the new one, and returns how many it wrote.
+// Save writes every stored reference to the file at path atomically and
+// returns how many it wrote: into a new temporary file in the same directory
+// (created exclusively, never through a symbolic link; mode 0600), fsync,
+// rename over path, fsync of the directory. The file at path is always the
+// previous complete one or the new one; a symbolic link at path is replaced,
+// not written through. Saves share no lock: goroutines and processes may
+// save to the same path at once, and the last rename wins. On error the file
+// at path is unchanged (*FileError), except for StatusSaveNotDurable, where
+// it holds the new snapshot and Save returns its count with the error.
 func (r *RefManager) Save(path string) (int, error) {
 	p, n := cstr(path)
 	res := C.krb_save(r.ptr(), p, n)
 	runtime.KeepAlive(r)
-	if st := uint32(res.status); st != statusOK {
+	switch st := uint32(res.status); st {
+	case statusOK:
+		return int(res.n), nil
+	case StatusSaveNotDurable:
+		return int(res.n), &FileError{Op: "Save", Path: path, Status: st}
+	default:
 		return 0, &FileError{Op: "Save", Path: path, Status: st}
 	}
-	return int(res.n), nil
 }
 
-// Load restores the references saved by Save in the file at path and returns
-// how many the file held. With replace false they are merged in (the file
-// wins on the same ID); with replace true the manager afterwards holds
-// exactly the file's references. The file is checked whole first: on any
-// error (*FileError: missing, foreign, wrong version, truncated, corrupt,
-// I/O) the manager is unchanged.
+// Load restores the references saved by Save in the file at path (a
+// symbolic link is followed) and returns how many the file held. With
+// replace false they are merged in (the file wins on the same ID); with
+// replace true, every reference stored before the load began and not in
+// the file is removed afterwards (references other goroutines set during
+// the load are kept). Anything but a regular file is refused without
+// blocking (StatusFileNotRegular), and the file is checked whole, in memory
+// that does not depend on its size, before anything changes: on any error
+// (*FileError: missing, not regular, foreign, wrong version, truncated,
+// corrupt, I/O) the manager is unchanged, unless the file is rewritten in
+// place while Load reads it (Save never does that).
 func (r *RefManager) Load(path string, replace bool) (int, error) {
 	p, n := cstr(path)
 	var flags C.uint32_t
