@@ -3,19 +3,24 @@
 //! library with a stable C ABI (see `include/kuberef.h`).
 //!
 //! The semantics live in safe Rust: [`container_id`], [`reference`] and
-//! [`manager`]. The [`ffi`] module is the C ABI: it only checks, converts and
-//! catches panics.
+//! [`manager`] (upstream's), and [`prune`], [`enumerate`], [`persist`],
+//! [`json`] and [`stats`] (what kuberef adds). The [`ffi`] module is the C
+//! ABI: it only checks, converts and catches panics; the core never uses it.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod container_id;
+pub mod enumerate;
+#[cfg(feature = "panic-injection")]
+pub mod fault;
+#[cfg(not(feature = "panic-injection"))]
+mod fault;
 pub mod ffi;
 pub mod json;
-pub mod leak;
 pub mod manager;
 pub mod persist;
+pub mod prune;
 pub mod reference;
-pub mod snapshot;
 pub mod stats;
 
 pub use container_id::{ContainerId, ContainerIdRef, InvalidContainerId};

@@ -12,7 +12,7 @@ use std::ffi::CStr;
 use std::os::raw::c_char;
 use std::sync::{Mutex, Once};
 
-use kuberef::ffi::boundary::inject_panic;
+use kuberef::fault::inject_panic;
 use kuberef::ffi::*;
 
 /// What an export returned, comparable across calls.
@@ -608,13 +608,13 @@ fn panic_with_a_shard_write_lock_held_poisons_nothing_that_matters() {
 
     // set: the panic happens inside the shard's write lock (poisoning it)
     // before the table changes.
-    let (st, n) = injected(kuberef::manager::SET_LOCKED, || unsafe {
+    let (st, n) = injected(kuberef::fault::SET_LOCKED, || unsafe {
         kuberef_set_ref(fx.m, &id, &r)
     });
     assert_eq!((st, n), (KUBEREF_PANIC, 1));
     assert_eq!(fx.snapshot(), before, "set: the manager changed");
     // clear on the same (now poisoned) shard.
-    let (st, n) = injected(kuberef::manager::CLEAR_LOCKED, || unsafe {
+    let (st, n) = injected(kuberef::fault::CLEAR_LOCKED, || unsafe {
         kuberef_clear_ref(fx.m, &id)
     });
     assert_eq!((st, n), (KUBEREF_PANIC, 1));

@@ -4,11 +4,12 @@
 use std::os::raw::c_char;
 
 use super::types::*;
-use crate::manager::MAX_STR_LEN;
+use crate::MAX_STR_LEN;
 
 /// Runs an export's body inside `catch_unwind`, so that no panic unwinds into
 /// C or Go. Every export's body is wrapped in it; the first argument is the
-/// export's own name (the panic-injection tests and the export audit key on it).
+/// export's own name (the panic-injection tests, through `crate::fault`, and
+/// the export audit key on it).
 ///
 /// * `ffi_boundary!(status "name", { ... })`: the body evaluates to
 ///   `Result<(), kuberef_status>`; the export returns `KUBEREF_OK`, the error,
@@ -27,7 +28,7 @@ macro_rules! ffi_boundary {
     };
     ($name:literal, $default:expr, $body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
-            $crate::ffi::boundary::injection_point($name);
+            $crate::fault::point($name);
             $body
         })) {
             Ok(v) => v,
@@ -36,44 +37,6 @@ macro_rules! ffi_boundary {
     };
 }
 pub(crate) use ffi_boundary;
-
-/// Test builds (`--features panic-injection`) panic here when the export
-/// named `name` has been chosen with [`inject_panic`]; release builds compile
-/// this to nothing.
-#[inline(always)]
-pub fn injection_point(name: &'static str) {
-    #[cfg(feature = "panic-injection")]
-    injection::check(name);
-    #[cfg(not(feature = "panic-injection"))]
-    let _ = name;
-}
-
-#[cfg(feature = "panic-injection")]
-mod injection {
-    use std::sync::Mutex;
-
-    pub(super) static TARGET: Mutex<Option<String>> = Mutex::new(None);
-
-    pub(super) fn check(name: &'static str) {
-        let hit = TARGET
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_deref()
-            == Some(name);
-        if hit {
-            panic!("kuberef: injected panic in {name}");
-        }
-    }
-}
-
-/// Chooses the export that panics on its next calls (`None`: none does).
-/// Only in builds with the `panic-injection` feature.
-#[cfg(feature = "panic-injection")]
-pub fn inject_panic(name: Option<&str>) {
-    *injection::TARGET
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = name.map(str::to_owned);
-}
 
 // The conversions below are `unsafe`: they trust the C caller's contract
 // that a non-NULL pointer (or view) points to valid memory for the call.

@@ -36,6 +36,7 @@ pub const KUBEREF_ABI_VERSION: u32 = 1;
 /// The largest string the library accepts in any view, in bytes (64 MiB).
 /// Longer views get `KUBEREF_INVALID_ARGUMENT`.
 pub const KUBEREF_MAX_STR_LEN: usize = 67108864;
+const _: () = assert!(KUBEREF_MAX_STR_LEN == crate::MAX_STR_LEN);
 
 /// The status every fallible function returns. The numbers are stable:
 /// a code is never renumbered or reused.

@@ -24,8 +24,8 @@ use std::time::{Duration, SystemTime};
 
 use super::crc32::Crc32;
 use super::format::{encode_header, encode_record, HEADER_LEN};
+use crate::enumerate::ShardCopy;
 use crate::manager::RefManager;
-use crate::snapshot::ShardCopy;
 
 /// What separates a target's name from the random suffix of its temporary
 /// files.
