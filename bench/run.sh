@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the issue-7 benchmark programs and prints the table (see mk/perf.mk).
+# Runs the benchmark programs and prints the table (see mk/bench.mk).
 #   bench/run.sh OUT ROUNDS MEM_REFS [program options...] [--check]
 # Programs run one after another, round after round, so that a noisy phase of
 # the machine hits every implementation alike; medians are taken over all

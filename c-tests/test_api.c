@@ -61,7 +61,7 @@ static void test_versions_and_messages(void) {
     CHECK(msg != NULL && strlen(msg) > 0);
     for (j = 0; j < i; j++) CHECK(strcmp(msg, kuberef_status_message(codes[j])) != 0);
   }
-  /* 7..12 are taken by the additions beyond upstream (test_beyond.c). */
+  /* 7..14 are the persistence statuses (test_persist.c). */
   CHECK(strcmp(kuberef_status_message(1000), kuberef_status_message(0xFFFFFFFFu)) == 0);
   CHECK(strcmp(kuberef_status_message(1000), kuberef_status_message(KUBEREF_OK)) != 0);
 }

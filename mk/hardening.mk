@@ -1,4 +1,4 @@
-# Hardening (issue 5): the C-boundary fuzzer, panic injection and the export
+# Hardening: the C-boundary fuzzer, panic injection and the export
 # audit, the soak, and a canary that proves the sanitizer runs can fail.
 #
 #   make fuzz-test       corpus replay + a bounded run (FUZZ_SECONDS, 30)   [make test]

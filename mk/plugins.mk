@@ -1,4 +1,4 @@
-# Plugins (issue 4): hosts that dlopen plugins, the plugins, the load story
+# Plugins: hosts that dlopen plugins, the plugins, the load story
 # and fork. `make plugin-test` runs them (part of `make test`); see the
 # README's "Writing a plugin" section.
 #

@@ -1,4 +1,4 @@
-/* Times kuberef's C ABI on the issue-7 operations, against libkuberef.so.
+/* Times kuberef's C ABI on the benchmark's operations, against libkuberef.so.
  *
  *   bench_c [--quick] [--cpu-clock] [--iters N] [--reps R] [--sample-ms MS] [--sizes N,N,...]
  *

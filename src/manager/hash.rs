@@ -65,6 +65,7 @@ pub(super) fn hash_id(seed: [u64; 2], id: ContainerIdRef<'_>) -> u64 {
 /// [`hash_id`] for benchmarks that compare the manager with a bare table
 /// keyed the same way (not part of the API).
 #[doc(hidden)]
+#[inline]
 pub fn bench_hash(seed: [u64; 2], typ: &[u8], id: &[u8]) -> u64 {
     hash_id(seed, ContainerIdRef { typ, id })
 }

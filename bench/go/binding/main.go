@@ -1,5 +1,5 @@
 // Command binding times the kuberef Go binding (go/, through cgo into
-// libkuberef.so) on the issue-7 operations, with the same workload and the
+// libkuberef.so) on the benchmark's operations, with the same workload and the
 // same loops as bench/go/upstream, so the two columns differ only in the
 // implementation called.
 //

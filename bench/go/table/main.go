@@ -1,8 +1,8 @@
-// Command table turns the sample lines of the issue-7 benchmark programs
+// Command table turns the sample lines of the benchmark programs
 // ("IMPL OP STORED VALUE", one file per program run, any number of rounds)
 // into the one table `make bench` prints: medians per implementation,
 // operation and stored-ref count, ratios against upstream Go, and whether
-// each issue-7 target is met.
+// each target is met.
 //
 //	table [-check] FILE...
 //
@@ -185,7 +185,7 @@ func main() {
 			n = len(v)
 		}
 	}
-	fmt.Printf("Median ns/op over up to %d samples per cell; ratios against upstream Go of the same run; ✓/✗: the issue-7 target in brackets.\n\n", n)
+	fmt.Printf("Median ns/op over up to %d samples per cell; ratios against upstream Go of the same run; ✓/✗: the target in brackets.\n\n", n)
 	fmt.Println("| operation | stored refs | kuberef from C | kuberef from Go | upstream Go | Rust floor (no FFI) | C / Go | Go binding / Go | C / floor |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, o := range ops {

@@ -1,4 +1,4 @@
-// Command upstream times the upstream pure-Go kubelet code on the issue-7
+// Command upstream times the upstream pure-Go kubelet code on the benchmark's
 // operations: the real k8s.io/kubernetes v1.18.6 pkg/kubelet/container
 // RefManager and GenerateContainerRef (which calls client-go v0.18.6
 // tools/reference.GetPartialReference), as a dependency, not a copy.

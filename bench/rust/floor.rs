@@ -1,4 +1,4 @@
-//! The "Rust, no FFI" floor of the issue-7 benchmark: the same operations
+//! The "Rust, no FFI" floor of the benchmark: the same operations
 //! and the same data as bench/c/bench.c, calling the safe core directly
 //! (for GetRef: `with_ref` plus a `memcpy` into a caller buffer, which is
 //! the work `kuberef_get_ref` does without the C boundary).
@@ -207,16 +207,10 @@ fn views(buf: &[u8], lens: [usize; FIELD_COUNT]) -> [&[u8]; FIELD_COUNT] {
 
 /// The GetRef lower bound: entries `[hash u64][type len u32][id len u32]
 /// [type][id][the reference's NUL-terminated fields]`, one allocation each,
-/// in one table with no lock; a seeded folded-multiply hash over the key
-/// bytes (the kind the library uses).
+/// in one table with no lock, hashed with the library's own key hash.
 struct Bound {
-    seed: u64,
+    seed: [u64; 2],
     table: hashbrown::HashTable<Box<[u8]>>,
-}
-
-fn fold(a: u64, b: u64) -> u64 {
-    let r = (a as u128).wrapping_mul(b as u128);
-    (r as u64) ^ ((r >> 64) as u64)
 }
 
 fn word(b: &[u8], at: usize) -> u64 {
@@ -225,40 +219,17 @@ fn word(b: &[u8], at: usize) -> u64 {
 
 impl Bound {
     fn new() -> Bound {
-        let seed = std::collections::hash_map::RandomState::new().hash_one(7u64) | 1;
+        let rs = std::collections::hash_map::RandomState::new();
         Bound {
-            seed,
+            seed: [rs.hash_one(7u64) | 1, rs.hash_one(8u64)],
             table: hashbrown::HashTable::new(),
         }
     }
 
-    /// The library's hash (src/manager.rs `hash_bytes`), over the type and
-    /// then the ID: 16 bytes per folded multiply, tails read as overlapping
-    /// words.
+    /// The library's key hash (`kuberef::manager::bench_hash`).
+    #[inline(always)]
     fn hash(&self, typ: &[u8], id: &[u8]) -> u64 {
-        let part = |mut h: u64, b: &[u8]| {
-            let n = b.len();
-            h ^= (n as u64).wrapping_mul(0x243f_6a88_85a3_08d3);
-            let (x, y) = if n <= 16 {
-                if n >= 8 {
-                    (word(b, 0), word(b, n - 8))
-                } else if n > 0 {
-                    let (p, q, r) = (b[0] as u64, b[n / 2] as u64, b[n - 1] as u64);
-                    ((p << 16) | (q << 8) | r, 0)
-                } else {
-                    (0, 0)
-                }
-            } else {
-                let mut at = 0;
-                while n - at > 16 {
-                    h = fold(word(b, at) ^ self.seed, word(b, at + 8) ^ h);
-                    at += 16;
-                }
-                (word(b, n - 16), word(b, n - 8))
-            };
-            fold(x ^ self.seed, y ^ h)
-        };
-        part(part(self.seed, typ), id)
+        kuberef::manager::bench_hash(self.seed, typ, id)
     }
 
     fn insert(&mut self, typ: &[u8], id: &[u8], fields: &[u8]) {

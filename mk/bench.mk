@@ -1,4 +1,6 @@
-# Issue 7: the performance benchmark suite (see README, "Performance").
+# Benchmarks (docs/performance.md). Everything lives in bench/: bench/c (the C
+# ABI), bench/go (the binding and upstream's real code, a module of its own),
+# bench/rust (the floor, the GetRef bound and the bulk operations).
 #
 #   make bench         release build of everything, then BENCH_ROUNDS rounds of
 #                      every benchmark program, then one table (medians, ratios
@@ -25,7 +27,7 @@ BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,
 
 TESTS += bench-smoke
 
-.PHONY: bench bench-build bench-smoke bench-floor-build FORCE_GO
+.PHONY: bench bench-build bench-smoke bench-floor-build bench-bulk bench-get-cpu FORCE_GO
 
 $(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
@@ -58,3 +60,9 @@ bench: bench-build
 
 bench-smoke: bench-build
 	@bash bench/run.sh $(BENCH_OUT)/smoke 1 10000 --quick --check
+
+bench-bulk: deps
+	$(CARGO) bench --bench bulk -- leak 1000000
+
+bench-get-cpu: $(BENCH_OUT)/get_cpu_time_c
+	./$< 1000

@@ -1,4 +1,4 @@
-//! Benchmarks for the additions beyond upstream (`make beyond-bench`):
+//! The bulk operations at scale (`make bench-bulk`):
 //!
 //! * leak control on a manager with 1,000,000 references (1,000,000
 //!   containers in 100,000 pods, kubelet-shaped IDs and references), through
@@ -7,15 +7,12 @@
 //!   concurrent thread saw during each call;
 //! * save and load of the 1,000,000 references;
 //! * GetRef through the C export with 1,000 references stored (`get` mode
-//!   only runs this, so it can be compared with a build without counters).
+//!   runs only this).
 //!
 //! Times are the calling thread's CPU time (wall time is printed too): the
 //! machines this runs on are shared and noisy.
 //!
-//! Times are the calling thread's CPU time (wall time is printed too): the
-//! machines this runs on are shared and noisy.
-//!
-//! `cargo run --release --example beyond_bench [-- get|leak] [N]`
+//! `cargo bench --bench bulk -- [get|leak] [N]`
 
 use std::os::raw::c_char;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -342,7 +339,11 @@ fn get(n: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` adds --bench.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let mode = args.first().map(String::as_str).unwrap_or("all");
     let n = args.get(1).and_then(|a| a.parse().ok());
     match mode {

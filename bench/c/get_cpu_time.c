@@ -1,9 +1,10 @@
-/* GetRef from C with N references stored (ABI 1 calls only, so the same
- * program can be linked against a library built without the counters to
- * measure what they cost). Prints the median over 9 runs of thread CPU time
- * per call (robust on a loaded machine) and of wall time per call.
+/* GetRef from C with N references stored, timed in thread CPU time (robust
+ * on a loaded machine, unlike bench.c's wall time): the median over 9 runs
+ * of thread CPU time and of wall time per call. It uses only the oldest ABI 1
+ * calls, so the same program can be linked against another build of the
+ * library (say, without the counters) to compare the two.
  *
- *   bench_get [N]      (default 1000) */
+ *   get_cpu_time [N]      (default 1000) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
