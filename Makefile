@@ -20,8 +20,13 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 ABI := 1
-# What a static link of libkuberef.a needs besides it (rustc --print native-static-libs).
-STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# What a static link of libkuberef.a needs besides it: the native libraries
+# of Rust's standard library for this machine, as rustc reports them for a
+# static library (kuberef's own dependencies link none; install-check and the
+# static C, plugin and Go tests link with exactly this list). Computed once
+# into build/lib/native-static-libs; kuberef.pc carries it as Libs.private.
+NATIVE_LIBS_FILE = $(BLIB)/native-static-libs
+STATIC_LIBS = $(shell cat $(NATIVE_LIBS_FILE) 2>/dev/null)
 
 B := build
 BLIB := $(B)/lib
@@ -35,7 +40,7 @@ CWARN := -Wall -Wextra -Werror -pedantic
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_CFLAGS := $(CSTD) $(CWARN) -g -O1 -Iinclude -Ic-tests
 DYN_LINK := -L$(BLIB) -Wl,-rpath,$(abspath $(BLIB)) -lkuberef -lpthread
-STATIC_LINK := $(BLIB)/libkuberef.a $(STATIC_LIBS)
+STATIC_LINK = $(BLIB)/libkuberef.a $(STATIC_LIBS)
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
 
 # One program per concept of the ABI; each runs plain, statically linked,
@@ -70,12 +75,18 @@ $(BLIB)/$(SO_REAL): $(REL)/$(SO)
 	ln -sf $(SO_REAL) $(BLIB)/$(SO_ABI)
 	ln -sf $(SO_ABI) $(BLIB)/$(SO)
 
-$(BLIB)/libkuberef.a: $(REL)/libkuberef.a
+$(BLIB)/libkuberef.a: $(REL)/libkuberef.a $(NATIVE_LIBS_FILE)
 	@mkdir -p $(BLIB)
 	cp -p $< $@
 
+$(NATIVE_LIBS_FILE):
+	@mkdir -p $(@D) $(B)/probe
+	rustc --crate-type=staticlib --crate-name=native_libs_probe --print=native-static-libs \
+	  -o $(B)/probe/libprobe.a - < /dev/null 2>&1 | sed -n 's/^note: native-static-libs: //p' > $@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+
 # An in-tree kuberef.pc (for the Go binding and tests): points at include/ and build/lib.
-$(BLIB)/pkgconfig/kuberef.pc: kuberef.pc.in Cargo.toml
+$(BLIB)/pkgconfig/kuberef.pc: kuberef.pc.in Cargo.toml $(NATIVE_LIBS_FILE)
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(abspath .)|; s|@LIBDIR@|$(abspath $(BLIB))|; s|@INCLUDEDIR@|$(abspath include)|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' $< > $@

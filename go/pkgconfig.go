@@ -1,4 +1,4 @@
-//go:build !kuberef_nopkgconfig
+//go:build !kuberef_nopkgconfig && !kuberef_static
 
 package kuberef
 

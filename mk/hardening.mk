@@ -1,15 +1,17 @@
 # Hardening: the C-boundary fuzzer, panic injection and the export
 # audit, the soak, and a canary that proves the sanitizer runs can fail.
 #
-#   make fuzz-test       corpus replay + a bounded run (FUZZ_SECONDS, 30)   [make test]
+#   make fuzz-test       seed replay + a bounded run of each target         [make test]
+#                        (abi: the C boundary, FUZZ_SECONDS 30; snapshot: the
+#                        snapshot file reader, FUZZ_SNAPSHOT_SECONDS 15)
 #   make panic-test      panic injection into every export + export audit    [make test]
 #   make soak-test       short soak, plain (RSS checked) and ASan+UBSan      [make test]
 #   make sanitizer-canary  ASan, UBSan, LSan and valgrind fail on planted bugs [make test]
-#   make fuzz-long       a long fuzz run (FUZZ_LONG_SECONDS, 900), niced
+#   make fuzz-long       a long run of FUZZ_TARGET (abi; FUZZ_LONG_SECONDS, 900), niced
 #   make soak-long       a long soak (SOAK_LONG_ARGS), niced
 #   make go-soak         the Go soak (go/soak_test.go), RSS checked           [make test]
 #   make go-soak-long    a long Go soak (GO_SOAK_LONG_OPS per goroutine), niced
-#   make fuzz-merge      minimise build/fuzz/corpus into the committed seed corpus
+#   make fuzz-merge      minimise FUZZ_TARGET's seeds plus build/fuzz/corpus into fuzz/seeds/
 
 TESTS += fuzz-test panic-test soak-test go-soak sanitizer-canary
 
@@ -23,45 +25,70 @@ TESTS += fuzz-test panic-test soak-test go-soak sanitizer-canary
 # rustc take the one unstable flag (the ASan runtime ships with stable rust-std).
 # --target keeps the flags off build scripts.
 FUZZ_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-FUZZ_BIN := fuzz/target/$(FUZZ_HOST)/release/abi
-FUZZ_CORPUS := fuzz/corpus/abi
-FUZZ_WORK := $(B)/fuzz
+FUZZ_BIN_DIR := fuzz/target/$(FUZZ_HOST)/release
+FUZZ_BIN := $(FUZZ_BIN_DIR)/abi
+# The targets, and the seconds each fuzzes in make test.
+FUZZ_TARGETS := abi snapshot
 FUZZ_SECONDS ?= 30
+FUZZ_SNAPSHOT_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 900
+# The target fuzz-long and fuzz-merge work on, and fuzz-merge's input limit.
+FUZZ_TARGET ?= abi
+FUZZ_MERGE_MAX_LEN ?= 128
+# Each target's committed seeds are one archive, fuzz/seeds/TARGET.tar.gz,
+# unpacked into build/fuzz/seeds/TARGET; new inputs go to
+# build/fuzz/corpus/TARGET, crashes to build/fuzz/crash-*.
+FUZZ_SEEDS := fuzz/seeds
+FUZZ_WORK := $(B)/fuzz
 FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
   -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
   -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cforce-frame-pointers=yes \
   -Zsanitizer=address
 FUZZ_FLAGS := -rss_limit_mb=2048 -timeout=10 -max_len=4096 -print_final_stats=1 \
   -artifact_prefix=$(abspath $(FUZZ_WORK))/
+FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1
 
 fuzz-build: deps
 	cd fuzz && RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(FUZZ_RUSTFLAGS)" \
-	  $(CARGO) build --release --locked --target $(FUZZ_HOST) --bin abi
+	  $(CARGO) build --release --locked --target $(FUZZ_HOST) $(addprefix --bin ,$(FUZZ_TARGETS))
 
-# Replays every committed seed (a failure there is a regression), then fuzzes
-# for FUZZ_SECONDS from them; new inputs go to build/fuzz/corpus, crashes to
-# build/fuzz/crash-*. Any crash, leak or failed model check fails the target.
-fuzz-test: fuzz-build
+# fuzz-unpack-T: T's committed seeds, fresh in build/fuzz/seeds/T.
+fuzz-unpack-%:
+	rm -rf $(FUZZ_WORK)/seeds/$* && mkdir -p $(FUZZ_WORK)/seeds/$* $(FUZZ_WORK)/corpus/$*
+	tar -xzf $(FUZZ_SEEDS)/$*.tar.gz -C $(FUZZ_WORK)/seeds/$*
+
+# Replays every committed seed of each target (a failure there is a
+# regression), then fuzzes it from them. Any crash, leak or failed check
+# fails the target.
+fuzz-test: fuzz-build $(addprefix fuzz-unpack-,$(FUZZ_TARGETS))
 	cd fuzz && $(CARGO) fmt --check
-	@mkdir -p $(FUZZ_WORK)/corpus
-	ASAN_OPTIONS=detect_leaks=1 ./$(FUZZ_BIN) $(FUZZ_FLAGS) -runs=0 $(FUZZ_CORPUS)
-	ASAN_OPTIONS=detect_leaks=1 ./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
-	  $(FUZZ_WORK)/corpus $(FUZZ_CORPUS) 2>&1 | grep -v '^#[0-9]' ; test $${PIPESTATUS[0]} -eq 0
-	@echo "fuzz-test: 2 passed, 0 failed"
+	@for t in $(FUZZ_TARGETS); do \
+	  secs=$(FUZZ_SECONDS); [ $$t = snapshot ] && secs=$(FUZZ_SNAPSHOT_SECONDS); \
+	  echo "fuzz-test: $$t: $$(ls $(FUZZ_WORK)/seeds/$$t | wc -l) seeds, then $$secs s"; \
+	  $(FUZZ_ENV) ./$(FUZZ_BIN_DIR)/$$t $(FUZZ_FLAGS) -runs=0 $(FUZZ_WORK)/seeds/$$t 2>&1 | grep -E '^(INFO: seed|stat::|==)' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	  $(FUZZ_ENV) ./$(FUZZ_BIN_DIR)/$$t $(FUZZ_FLAGS) -max_total_time=$$secs \
+	    $(FUZZ_WORK)/corpus/$$t $(FUZZ_WORK)/seeds/$$t 2>&1 | grep -v '^#[0-9]' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+	@echo "fuzz-test: $(words $(FUZZ_TARGETS)) targets, seeds replayed and fuzzed"
 
-fuzz-long: fuzz-build
-	@mkdir -p $(FUZZ_WORK)/corpus
-	ASAN_OPTIONS=detect_leaks=1 nice ./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_LONG_SECONDS) \
-	  $(FUZZ_WORK)/corpus $(FUZZ_CORPUS)
+fuzz-long: fuzz-build fuzz-unpack-$(FUZZ_TARGET)
+	$(FUZZ_ENV) nice ./$(FUZZ_BIN_DIR)/$(FUZZ_TARGET) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_LONG_SECONDS) \
+	  $(FUZZ_WORK)/corpus/$(FUZZ_TARGET) $(FUZZ_WORK)/seeds/$(FUZZ_TARGET)
 
-# Keeps the committed corpus small: a set cover of what the seeds plus
-# build/fuzz/corpus reach, inputs of at most 128 bytes.
-fuzz-merge: fuzz-build
+# Keeps a target's committed seeds small: a set cover of what its seeds plus
+# build/fuzz/corpus/TARGET reach, inputs of at most FUZZ_MERGE_MAX_LEN bytes,
+# packed into fuzz/seeds/TARGET.tar.gz (byte-reproducible: sorted names,
+# fixed times and owners, gzip without a timestamp).
+fuzz-merge: fuzz-build fuzz-unpack-$(FUZZ_TARGET)
 	rm -rf $(FUZZ_WORK)/merged && mkdir -p $(FUZZ_WORK)/merged
-	./$(FUZZ_BIN) -set_cover_merge=1 -max_len=128 $(FUZZ_WORK)/merged $(FUZZ_CORPUS) $(FUZZ_WORK)/corpus
-	rm -rf $(FUZZ_CORPUS) && mv $(FUZZ_WORK)/merged $(FUZZ_CORPUS)
-	@echo "$(FUZZ_CORPUS): $$(ls $(FUZZ_CORPUS) | wc -l) files, $$(cat $(FUZZ_CORPUS)/* | wc -c) bytes"
+	./$(FUZZ_BIN_DIR)/$(FUZZ_TARGET) -set_cover_merge=1 -max_len=$(FUZZ_MERGE_MAX_LEN) $(FUZZ_WORK)/merged \
+	  $(FUZZ_WORK)/seeds/$(FUZZ_TARGET) $(FUZZ_WORK)/corpus/$(FUZZ_TARGET)
+	mkdir -p $(FUZZ_SEEDS)
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C $(FUZZ_WORK)/merged -cf - . \
+	  | gzip -9n > $(FUZZ_SEEDS)/$(FUZZ_TARGET).tar.gz
+	@echo "$(FUZZ_SEEDS)/$(FUZZ_TARGET).tar.gz: $$(ls $(FUZZ_WORK)/merged | wc -l) inputs, $$(cat $(FUZZ_WORK)/merged/* | wc -c) bytes"
 
 # --- panic injection and the export audit --------------------------------------
 # A separate (debug) build with the panic-injection feature; the audit lists

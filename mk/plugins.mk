@@ -22,7 +22,7 @@ PLUGIN_SO_FLAGS := -fPIC -shared -Wl,-z,defs
 # Plugins find libkuberef.so.1 relative to themselves: build/c-tests/plugins -> build/lib.
 PLUGIN_DYN := -L$(BLIB) -Wl,-rpath,'$$ORIGIN/../../lib' -lkuberef
 # A private copy: every archive symbol local, only refplugin_init exported.
-PLUGIN_STATIC_HIDDEN := -Wl,--exclude-libs,ALL -Wl,--version-script=$(PSRC)/plugin.map -Wl,--gc-sections \
+PLUGIN_STATIC_HIDDEN = -Wl,--exclude-libs,ALL -Wl,--version-script=$(PSRC)/plugin.map -Wl,--gc-sections \
                         $(BLIB)/libkuberef.a $(STATIC_LIBS)
 PLUGIN_DEPS := $(PSRC)/plugin.c $(PSRC)/plugin.h include/kuberef.h
 

@@ -970,9 +970,9 @@ impl Fuzz {
         let msg = unsafe { CStr::from_ptr(kuberef_status_message(code)) };
         let unknown = unsafe { CStr::from_ptr(kuberef_status_message(u32::MAX)) };
         assert!(!msg.to_bytes().is_empty());
-        // Codes 0..=KUBEREF_FILE_CORRUPT (the newest) have their own texts.
+        // Codes 0..=KUBEREF_FILE_NOT_REGULAR (the newest) have their own texts.
         assert_eq!(
-            code > KUBEREF_FILE_CORRUPT,
+            code > KUBEREF_FILE_NOT_REGULAR,
             msg == unknown,
             "status_message({code})"
         );
