@@ -1,6 +1,7 @@
 # kuberef: build, test and install.
 #
 #   make example   build everything and run the C example of a container's lifecycle
+#   make check     the fast tier: fmt, clippy, Rust and C unit tests, header drift, ABI check
 #   make test      run every test (what .ci/run runs)
 #   make header    regenerate the committed include/kuberef.h from the Rust source
 #   make install   install header, libraries and kuberef.pc (PREFIX, DESTDIR, LIBDIR)
@@ -51,7 +52,7 @@ C_BINS := $(foreach t,$(C_TESTS),$(B)/c-tests/$(t) $(B)/c-tests/$(t).asan $(B)/c
 
 TESTS := rust-test c-test c-asan c-valgrind abi-check install-check
 
-.PHONY: all lib example test header install uninstall clean cargo-release deps \
+.PHONY: all lib example check test header install uninstall clean cargo-release deps \
         rust-test c-test c-asan c-valgrind abi-check install-check
 
 all: lib $(C_BINS)
@@ -123,6 +124,12 @@ example: all
 	./$(B)/examples/lifecycle
 
 # --- tests -----------------------------------------------------------------
+
+# The fast tier (a few minutes from a cold cache; every part is also in make
+# test): formatting and lints, the Rust tests (the header drift check among
+# them), the C unit tests plain and statically linked, and the ABI check.
+check: rust-test c-test abi-check
+	@echo "make check: passed (rust-test c-test abi-check)"
 
 test: $(TESTS)
 	@echo "make test: all test targets passed ($(TESTS))"
