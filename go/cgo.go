@@ -340,14 +340,17 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 	io->status = st;
 }
 
+// krg_parse returns each part as an offset into p and a length. A non-empty
+// part lies in p; an empty one is the library's static empty string, not in
+// p, so it gets offset 0 (no pointer into another object is subtracted).
 static krg_result krg_parse(const char *p, size_t n) {
 	kuberef_container_id out;
 	krg_result r = {0};
 	r.status = kuberef_container_id_parse(krg_s(p, n), &out);
 	if (r.status == KUBEREF_OK) {
-		r.off[0] = (size_t)(out.type.ptr - p);
+		r.off[0] = out.type.len ? (size_t)(out.type.ptr - p) : 0;
 		r.len[0] = out.type.len;
-		r.off[1] = (size_t)(out.id.ptr - p);
+		r.off[1] = out.id.len ? (size_t)(out.id.ptr - p) : 0;
 		r.len[1] = out.id.len;
 	}
 	return r;

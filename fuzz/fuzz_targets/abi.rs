@@ -15,6 +15,10 @@
 //!   `KUBEREF_BUFFER_TOO_SMALL`; on success `*needed` is exact, every output
 //!   view points into `buf` and is followed by a NUL, and nothing past
 //!   `*needed` bytes of `buf` is written;
+//! * the borrowed generate's and parse's views point into the caller's
+//!   input, except an empty one: the caller's own pointer when the input
+//!   field is empty and not NULL, else the library's static empty string
+//!   (one address, a NUL byte);
 //! * an error leaves the manager as the model says it was;
 //! * each manager's change counter never goes down, stays put across calls
 //!   that only read, and grows across every call that changed the model.
@@ -26,6 +30,7 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::raw::c_char;
+use std::sync::OnceLock;
 
 use kuberef::ffi::*;
 use libfuzzer_sys::fuzz_target;
@@ -95,6 +100,45 @@ struct View<'a> {
 
 fn dangling() -> *const c_char {
     std::ptr::NonNull::<c_char>::dangling().as_ptr()
+}
+
+/// The library's static empty string, learnt from the id of `x://` parsed
+/// from a heap copy: not in or just past that text, and a NUL byte.
+fn static_empty() -> *const c_char {
+    static ADDR: OnceLock<usize> = OnceLock::new();
+    let addr = *ADDR.get_or_init(|| {
+        let text = b"x://".to_vec();
+        let mut out = kuberef_container_id {
+            r#type: kuberef_str {
+                ptr: std::ptr::null(),
+                len: 0,
+            },
+            id: kuberef_str {
+                ptr: std::ptr::null(),
+                len: 0,
+            },
+        };
+        let view = kuberef_str {
+            ptr: text.as_ptr().cast(),
+            len: text.len(),
+        };
+        assert_eq!(
+            unsafe { kuberef_container_id_parse(view, &mut out) },
+            KUBEREF_OK
+        );
+        let (p, base) = (out.id.ptr as usize, text.as_ptr() as usize);
+        assert!(
+            out.id.len == 0 && p != 0 && !(base..=base + text.len()).contains(&p),
+            "the empty id of x:// is not outside the text"
+        );
+        assert_eq!(
+            unsafe { *out.id.ptr },
+            0,
+            "the static empty string is not a NUL"
+        );
+        p
+    });
+    addr as *const c_char
 }
 
 fn view<'a>(r: &mut Input<'a>) -> View<'a> {
@@ -845,6 +889,21 @@ impl Fuzz {
                     };
                     assert_eq!(bytes, &want[k][..], "borrowed field {k}");
                     if v.len == 0 {
+                        // The pod's own empty view, unless it was NULL or
+                        // the field was cut from non-empty input.
+                        assert!(k < 6, "borrowed: empty field path");
+                        let own = ins[k];
+                        if own.len == 0 && !own.ptr.is_null() {
+                            assert!(
+                                v.ptr == own.ptr,
+                                "borrowed field {k}: not the pod's own empty view"
+                            );
+                        } else {
+                            assert!(
+                                v.ptr == static_empty(),
+                                "borrowed field {k}: empty, not the static empty string"
+                            );
+                        }
                         continue;
                     }
                     let within = |a: *const c_char, n: usize| {
@@ -921,9 +980,17 @@ impl Fuzz {
             }
             Some((ts, tl, is, il)) => {
                 assert_eq!(st, KUBEREF_OK, "container_id_parse {bytes:?}");
+                // A non-empty part in text; an empty one the static empty string.
                 let base = text.c.ptr as usize;
-                assert_eq!((out.r#type.ptr as usize, out.r#type.len), (base + ts, tl));
-                assert_eq!((out.id.ptr as usize, out.id.len), (base + is, il));
+                let at = |off: usize, len: usize| {
+                    if len == 0 {
+                        (static_empty() as usize, 0)
+                    } else {
+                        (base + off, len)
+                    }
+                };
+                assert_eq!((out.r#type.ptr as usize, out.r#type.len), at(ts, tl));
+                assert_eq!((out.id.ptr as usize, out.id.len), at(is, il));
             }
         }
     }
