@@ -38,7 +38,7 @@ DYN_LINK := -L$(BLIB) -Wl,-rpath,$(abspath $(BLIB)) -lkuberef -lpthread
 STATIC_LINK := $(BLIB)/libkuberef.a $(STATIC_LIBS)
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
 
-C_TESTS := test_api test_threads
+C_TESTS := test_api test_threads test_output_views
 C_BINS := $(foreach t,$(C_TESTS),$(B)/c-tests/$(t) $(B)/c-tests/$(t).asan $(B)/c-tests/$(t).static) \
           $(B)/c-tests/test_cpp $(B)/examples/lifecycle
 
