@@ -356,10 +356,6 @@ static krg_result krg_parse(const char *p, size_t n) {
 	return r;
 }
 
-static uint32_t krg_format(const char *tp, size_t tl, const char *ip, size_t il, char *buf, size_t buf_len) {
-	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	return kuberef_container_id_format(&id, buf, buf_len, NULL);
-}
 */
 import "C"
 
@@ -368,6 +364,10 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 )
+
+// maxStrLen is the C library's KUBEREF_MAX_STR_LEN: the longest string it
+// accepts, in bytes.
+const maxStrLen = C.KUBEREF_MAX_STR_LEN
 
 // Status codes of the C library (include/kuberef.h).
 const (
@@ -520,11 +520,4 @@ func cGenerate(pod *v1.Pod, container string, ephemeral bool, nc, ni, ne int, di
 func cParse(s string) result {
 	p, n := cstr(s)
 	return goResult(C.krg_parse(p, n))
-}
-
-func cFormat(typ, id string, buf []byte) uint32 {
-	tp, tl := cstr(typ)
-	ip, il := cstr(id)
-	bp, bl := cbuf(buf)
-	return uint32(C.krg_format(tp, tl, ip, il, bp, bl))
 }

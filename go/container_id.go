@@ -3,7 +3,6 @@ package kuberef
 import (
 	"fmt"
 	"strconv"
-	"unsafe"
 )
 
 // ContainerID is upstream's kubecontainer.ContainerID (Kubernetes v1.18.6):
@@ -49,14 +48,11 @@ func (c *ContainerID) ParseString(data string) error {
 	}
 }
 
-// String returns "type://id" ("://" for the zero value), formatted by the C
-// library into one allocation.
+// String returns "type://id" ("://" for the zero value), as upstream's
+// fmt.Sprintf("%s://%s", ...) does for every length: plain Go, no call into
+// the C library (there is nothing for it to decide, and no limit applies).
 func (c *ContainerID) String() string {
-	buf := make([]byte, len(c.Type)+len(c.ID)+4) // "://" and the library's NUL
-	if st := cFormat(c.Type, c.ID, buf); st != statusOK {
-		panic(&Error{Op: "ContainerID.String", Status: st})
-	}
-	return unsafe.String(&buf[0], len(buf)-1)
+	return c.Type + "://" + c.ID
 }
 
 // IsEmpty reports whether both fields are empty (upstream: *c == ContainerID{}).
@@ -66,9 +62,10 @@ func (c *ContainerID) IsEmpty() bool {
 }
 
 // MarshalJSON returns String() quoted with Go's %q, as upstream does
-// (fmt.Sprintf("%q", c.String())). Note that %q is Go quoting, not JSON
-// quoting: non-ASCII and control bytes come out the way strconv.Quote writes
-// them, exactly as upstream.
+// (fmt.Sprintf("%q", c.String()), which is strconv.Quote). Note that %q is
+// Go quoting, not JSON quoting: non-ASCII and control bytes come out the way
+// strconv.Quote writes them, exactly as upstream. It never fails, for any
+// length.
 func (c *ContainerID) MarshalJSON() ([]byte, error) {
 	return strconv.AppendQuote(nil, c.String()), nil
 }
@@ -78,6 +75,11 @@ func (c *ContainerID) MarshalJSON() ([]byte, error) {
 func (c *ContainerID) UnmarshalJSON(data []byte) error {
 	return c.ParseString(string(data))
 }
+
+// MaxStringLen is the longest string, in bytes, the C library accepts
+// (KUBEREF_MAX_STR_LEN, 64 MiB). Each function's documentation says what it
+// does with a longer one; the README lists them (Go, "Differences from upstream").
+const MaxStringLen = maxStrLen
 
 // Error is a failure reported by the C library that has no upstream
 // equivalent: a string over the library's size limit (64 MiB), or an
