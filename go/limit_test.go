@@ -7,6 +7,8 @@ package kuberef_test
 // from upstream").
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"unsafe"
@@ -45,6 +47,53 @@ func overLimit() string { return long()[xAt : xAt+kuberef.MaxStringLen+1] }
 
 // isX reports whether s is overLimit() (same length and bytes) without a copy.
 func isX(s string) bool { return s == overLimit() }
+
+func TestOverLimitParseString(t *testing.T) {
+	s := long()
+	ok := s[1 : xAt+kuberef.MaxStringLen+1]  // docker://xxx...
+	quoted := s[:xAt+kuberef.MaxStringLen+2] // "docker://xxx..."
+	for _, text := range []string{ok, quoted} {
+		id := kuberef.ContainerID{Type: "old", ID: "value"}
+		if err := id.ParseString(text); err != nil || id.Type != "docker" || !isX(id.ID) {
+			t.Fatalf("ParseString(%d bytes): type %q, id of %d bytes, %v", len(text), id.Type, len(id.ID), err)
+		}
+		if got := kuberef.ParseContainerID(text); got.Type != "docker" || !isX(got.ID) {
+			t.Fatalf("ParseContainerID(%d bytes): type %q, id of %d bytes", len(text), got.Type, len(got.ID))
+		}
+	}
+	// A long type: `xxx..."://y` has one separator after the trimming.
+	var id kuberef.ContainerID
+	if err := id.ParseString(s[xAt:]); err != nil || id.Type != s[xAt:len(s)-len(`://y`)] || id.ID != "y" {
+		t.Fatalf("ParseString(long type): type of %d bytes, id %q, %v", len(id.Type), id.ID, err)
+	}
+	// Two separators: upstream's error, the text %q-quoted (its one '"'
+	// becomes \"), and c unchanged. (Each error is a 64 MiB string.)
+	bad := s[1:]
+	id = kuberef.ContainerID{Type: "old", ID: "value"}
+	err := id.ParseString(bad)
+	if err == nil || !strings.HasPrefix(err.Error(), `invalid container ID: "docker://xxx`) ||
+		!strings.HasSuffix(err.Error(), `x\"://y"`) || len(err.Error()) != len(`invalid container ID: `)+len(bad)+3 {
+		t.Fatalf("ParseString(two separators): error of %d bytes", len(fmt.Sprint(err)))
+	}
+	if id != (kuberef.ContainerID{Type: "old", ID: "value"}) {
+		t.Fatal("ParseString changed the ID on failure")
+	}
+	// No separator: ParseContainerID's zero value.
+	if got := kuberef.ParseContainerID(overLimit()); !got.IsEmpty() {
+		t.Fatal("ParseContainerID of bad text is not the zero value")
+	}
+}
+
+func TestOverLimitUnmarshalJSON(t *testing.T) {
+	s := long()
+	quoted := s[:xAt+kuberef.MaxStringLen+2]
+	// A read-only []byte view of the text: UnmarshalJSON copies it once.
+	data := unsafe.Slice(unsafe.StringData(quoted), len(quoted))
+	var id kuberef.ContainerID
+	if err := id.UnmarshalJSON(data); err != nil || id.Type != "docker" || !isX(id.ID) {
+		t.Fatalf("UnmarshalJSON: type %q, id of %d bytes, %v", id.Type, len(id.ID), err)
+	}
+}
 
 func TestOverLimitStringAndMarshalJSON(t *testing.T) {
 	id := kuberef.ContainerID{Type: "docker", ID: overLimit()}
