@@ -369,6 +369,16 @@ import (
 // accepts, in bytes.
 const maxStrLen = C.KUBEREF_MAX_STR_LEN
 
+// overLimit reports whether any of ss is longer than the library accepts.
+func overLimit(ss ...string) bool {
+	for _, s := range ss {
+		if len(s) > maxStrLen {
+			return true
+		}
+	}
+	return false
+}
+
 // Status codes of the C library (include/kuberef.h).
 const (
 	statusOK               = uint32(C.KUBEREF_OK)

@@ -117,8 +117,11 @@ func (c *ContainerID) UnmarshalJSON(data []byte) error {
 const MaxStringLen = maxStrLen
 
 // Error is a failure reported by the C library that has no upstream
-// equivalent: a string over the library's size limit (64 MiB), or an
-// internal error. Operations without an error result panic with it.
+// equivalent: a string over MaxStringLen where the function cannot give
+// upstream's answer without storing or passing it (SetRef panics with it,
+// GenerateContainerRef returns it), or an internal failure of the library
+// (KUBEREF_PANIC, or the C allocator failing), which no input causes and
+// with which functions without an error result panic.
 type Error struct {
 	Op     string // the Go operation, e.g. "SetRef"
 	Status uint32 // the library's kuberef_status

@@ -7,6 +7,7 @@ package kuberef_test
 // from upstream").
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,7 +15,12 @@ import (
 	"unsafe"
 
 	kuberef "github.com/kuberef/kuberef/go"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
+
+// statusInvalidArgument is KUBEREF_INVALID_ARGUMENT.
+const statusInvalidArgument = 3
 
 var (
 	longOnce sync.Once
@@ -47,6 +53,19 @@ func overLimit() string { return long()[xAt : xAt+kuberef.MaxStringLen+1] }
 
 // isX reports whether s is overLimit() (same length and bytes) without a copy.
 func isX(s string) bool { return s == overLimit() }
+
+func wantPanicError(t *testing.T, op string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		var e *kuberef.Error
+		if err, ok := r.(error); !ok || !errors.As(err, &e) || e.Op != op || e.Status != statusInvalidArgument {
+			t.Fatalf("%s: recovered %v, want a *kuberef.Error of %s with KUBEREF_INVALID_ARGUMENT", op, r, op)
+		}
+	}()
+	f()
+}
 
 func TestOverLimitParseString(t *testing.T) {
 	s := long()
@@ -105,5 +124,124 @@ func TestOverLimitStringAndMarshalJSON(t *testing.T) {
 	if err != nil || len(b) != len(s)+2 || string(b[:10]) != `"docker://` || b[len(b)-1] != '"' ||
 		string(b[10:len(b)-1]) != overLimit() {
 		t.Fatalf("MarshalJSON: %d bytes, %v", len(b), err)
+	}
+}
+
+func TestOverLimitGetRef(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	m.SetRef(cid(1), podRef(0, 1))
+	for _, id := range []kuberef.ContainerID{{Type: "docker", ID: overLimit()}, {Type: overLimit(), ID: "1"}} {
+		if ref, ok := m.GetRef(id); ok || ref != nil {
+			t.Fatalf("GetRef(over-limit) = %v, %v", ref, ok)
+		}
+	}
+	if _, ok := m.GetRef(cid(1)); !ok {
+		t.Fatal("GetRef of the stored reference missed")
+	}
+	// One lookup per GetRef: the two over-limit ones are misses that the
+	// library never saw.
+	if s := m.Stats(); s.Gets != 3 || s.Hits != 1 || s.Misses != 2 || s.Gets != s.Hits+s.Misses {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestOverLimitClearRef(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	m.SetRef(cid(1), podRef(0, 1))
+	m.ClearRef(kuberef.ContainerID{Type: "docker", ID: overLimit()})
+	m.ClearRef(kuberef.ContainerID{Type: overLimit(), ID: cid(1).ID})
+	m.SetRef(kuberef.ContainerID{Type: "docker", ID: overLimit()}, nil) // SetRef(id, nil) is ClearRef
+	if s := m.Stats(); m.Len() != 1 || s.Clears != 0 {
+		t.Fatalf("len %d, stats %+v", m.Len(), s)
+	}
+}
+
+func TestOverLimitSetRefPanics(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	wantPanicError(t, "SetRef", func() { m.SetRef(kuberef.ContainerID{Type: "docker", ID: overLimit()}, podRef(0, 1)) })
+	wantPanicError(t, "SetRef", func() { m.SetRef(kuberef.ContainerID{Type: overLimit(), ID: "1"}, podRef(0, 1)) })
+	ref := podRef(0, 1)
+	ref.FieldPath = overLimit()
+	wantPanicError(t, "SetRef", func() { m.SetRef(cid(1), ref) })
+	if _, ok := m.GetRef(cid(1)); ok || m.Len() != 0 || m.Stats().Sets != 0 {
+		t.Fatalf("a refused SetRef stored something: len %d", m.Len())
+	}
+}
+
+func TestOverLimitClearPod(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	m.SetRef(cid(1), podRef(0, 1))
+	if n := m.ClearPod(types.UID(overLimit())); n != 0 || m.Len() != 1 {
+		t.Fatalf("ClearPod(over-limit) removed %d, len %d", n, m.Len())
+	}
+}
+
+func TestOverLimitRetain(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	for i := 0; i < 3; i++ {
+		m.SetRef(cid(i), podRef(0, i))
+	}
+	live := []kuberef.ContainerID{{Type: "containerd", ID: overLimit()}, cid(1), {Type: overLimit(), ID: cid(2).ID}}
+	if n := m.Retain(live); n != 2 || m.Len() != 1 {
+		t.Fatalf("Retain removed %d, len %d", n, m.Len())
+	}
+	if _, ok := m.GetRef(cid(1)); !ok {
+		t.Fatal("Retain removed a live reference")
+	}
+	// Only over-limit live IDs: nothing stored is live.
+	if n := m.Retain(live[:1]); n != 1 || m.Len() != 0 {
+		t.Fatalf("Retain(over-limit only) removed %d, len %d", n, m.Len())
+	}
+}
+
+func TestOverLimitRefToJSON(t *testing.T) {
+	// encoding/json's own bytes: {"kind":"Pod","name":"xxx..."}.
+	got := kuberef.RefToJSON(&v1.ObjectReference{Kind: "Pod", Name: overLimit()})
+	prefix, suffix := `{"kind":"Pod","name":"`, `"}`
+	if len(got) != len(prefix)+kuberef.MaxStringLen+1+len(suffix) || string(got[:len(prefix)]) != prefix ||
+		string(got[len(got)-len(suffix):]) != suffix || string(got[len(prefix):len(got)-len(suffix)]) != overLimit() {
+		t.Fatalf("RefToJSON(over-limit name): %d bytes", len(got))
+	}
+}
+
+func TestOverLimitGenerateContainerRef(t *testing.T) {
+	pod := func(name, container string) *v1.Pod {
+		p := &v1.Pod{Spec: v1.PodSpec{Containers: []v1.Container{{Name: container}}}}
+		p.Name = name
+		return p
+	}
+	for _, c := range []struct {
+		pod       *v1.Pod
+		container string
+	}{
+		{pod("web", "app"), overLimit()}, // the container's name
+		{pod("web", overLimit()), "app"}, // a searched container's name
+		{pod(overLimit(), "app"), "app"}, // the pod's name
+	} {
+		ref, err := kuberef.GenerateContainerRef(c.pod, &v1.Container{Name: c.container})
+		var e *kuberef.Error
+		if ref != nil || !errors.As(err, &e) || e.Status != statusInvalidArgument {
+			t.Fatalf("GenerateContainerRef(over-limit) = %v, %v", ref, err)
+		}
+	}
+}
+
+// Save and Load refuse an over-limit path with an error (persistence's own
+// error type; only that there is one is checked here).
+func TestOverLimitSaveLoad(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	m.SetRef(cid(1), podRef(0, 1))
+	path := overLimit() // refused by length, before any file system call
+	if _, err := m.Save(path); err == nil {
+		t.Fatal("Save(over-limit path) returned no error")
+	}
+	if _, err := m.Load(path, true); err == nil || m.Len() != 1 {
+		t.Fatalf("Load(over-limit path): %v, len %d", err, m.Len())
 	}
 }
