@@ -5,7 +5,8 @@
  * or in the library's copy (kuberef_for_each), or is the library's static
  * empty string: a pointer outside all caller memory whose byte is a NUL,
  * the same address every time. Where the header promises a NUL (views in
- * buf, in the library's copy, the static empty string), one byte is read.
+ * buf, in the library's copy, the static empty string) or a byte of the
+ * caller's text (parse's empty parts), one byte is read.
  *
  * Every input string and every buf is malloc'd at exactly its size, with no
  * NUL after it, so ASan (and valgrind) report a view one past its end when
@@ -171,11 +172,17 @@ static enum where empty_home(kuberef_str in) { return in.ptr != NULL ? W_INPUT :
 /* --- kuberef_container_id_parse -------------------------------------------------- */
 
 static void test_parse(void) {
+  /* Each part's offset in text: an empty part's own place, or the last
+   * byte of text when that place is its end. */
   static const struct {
-    const char *text, *type, *id;
-  } ok[] = {{"docker://", "docker", ""},     {"://abc", "", "abc"},     {"://", "", ""},
-            {"\"docker://\"", "docker", ""}, {"\"://x\"", "", "x"},     {"\"\"://\"\"", "", ""},
-            {"docker://abc", "docker", "abc"}};
+    const char *text, *type;
+    size_t type_at;
+    const char *id;
+    size_t id_at;
+  } ok[] = {{"docker://", "docker", 0, "", 8},       {"://abc", "", 0, "abc", 3},
+            {"://", "", 0, "", 2},                   {"\"docker://\"", "docker", 1, "", 10},
+            {"\"://x\"", "", 1, "x", 4},             {"\"\"://\"\"", "", 2, "", 5},
+            {"docker://abc", "docker", 0, "abc", 9}};
   int form;
   size_t i;
   char what[96];
@@ -193,9 +200,12 @@ static void test_parse(void) {
     kuberef_str text = input(ok[i].text, EMPTY_NULL);
     CHECK_STATUS(kuberef_container_id_parse(text, &out), KUBEREF_OK);
     snprintf(what, sizeof what, "parse(%s).type", ok[i].text);
-    expect(out.type, ok[i].type, ok[i].type[0] ? W_INPUT : W_STATIC_EMPTY, NULL, what);
+    expect(out.type, ok[i].type, W_INPUT, text.ptr + ok[i].type_at, what);
     snprintf(what, sizeof what, "parse(%s).id", ok[i].text);
-    expect(out.id, ok[i].id, ok[i].id[0] ? W_INPUT : W_STATIC_EMPTY, NULL, what);
+    expect(out.id, ok[i].id, W_INPUT, text.ptr + ok[i].id_at, what);
+    /* An empty part's byte is text's: readable (ASan checks the read). */
+    if (out.type.ptr == text.ptr + ok[i].type_at) CHECK(out.type.ptr[0] == ok[i].text[ok[i].type_at]);
+    if (out.id.ptr == text.ptr + ok[i].id_at) CHECK(out.id.ptr[0] == ok[i].text[ok[i].id_at]);
     end_case();
   }
 }
@@ -466,7 +476,8 @@ int main(void) {
   test_generate_borrowed();
   test_get_ref();
   test_for_each();
-  /* The static empty string was seen (parse "docker://" at least). */
+  /* The static empty string was seen (the borrowed generate's {NULL, 0}
+   * fields at least). */
   CHECK(static_empty != NULL);
   return check_finish("test_output_views");
 }

@@ -340,9 +340,9 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 	io->status = st;
 }
 
-// krg_parse returns each part as an offset into p and a length. A non-empty
-// part lies in p; an empty one is the library's static empty string, not in
-// p, so it gets offset 0 (no pointer into another object is subtracted).
+// krg_parse returns each part as an offset into p and a length. Every part
+// lies in p (an empty one at some byte of p); an empty part gets offset 0,
+// the same empty string whichever byte the library points it at.
 static krg_result krg_parse(const char *p, size_t n) {
 	kuberef_container_id out;
 	krg_result r = {0};

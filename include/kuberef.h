@@ -35,9 +35,9 @@
  *   static empty string: one NUL byte at one fixed address, never freed.
  *   An empty view of a caller's input field is the caller's own pointer
  *   when that is not NULL (as readable as the caller made it); one given as
- *   {NULL, 0}, and an empty part cut from non-empty input (the id of
- *   "docker://", an apiVersion that parses to nothing), is the static empty
- *   string. So every output view may go to memcpy or memcmp with any length
+ *   {NULL, 0}, and an apiVersion that parses to nothing, is the static empty
+ *   string. An empty part of kuberef_container_id_parse points at a byte of
+ *   text. So every output view may go to memcpy or memcmp with any length
  *   up to len.
  * - Every function is thread-safe. Status codes are returned by value:
  *   there is no thread-local "last error".
@@ -652,10 +652,10 @@ kuberef_status kuberef_generate_container_ref_borrowed(const struct kuberef_pod 
 /**
  * Parses `type://id` (upstream `ParseString`): every leading and trailing
  * `"` is trimmed, then the text must contain `://` exactly once. On
- * `KUBEREF_OK`, `*out`'s non-empty views point into `text` (valid as long
- * as it is; not NUL-terminated) and an empty part (the id of `docker://`,
- * the type of `://abc`) is the library's static empty string, never a
- * pointer into or just past `text`.
+ * `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is;
+ * not NUL-terminated), each at its part's offset in `text`, except an
+ * empty part at the very end (the id of `docker://`), which points at the
+ * last byte of `text`: never one past its end.
  * Returns `KUBEREF_OK`, `KUBEREF_INVALID_CONTAINER_ID`,
  * `KUBEREF_NULL_ARGUMENT` (`out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
  *

@@ -15,10 +15,11 @@
 //!   `KUBEREF_BUFFER_TOO_SMALL`; on success `*needed` is exact, every output
 //!   view points into `buf` and is followed by a NUL, and nothing past
 //!   `*needed` bytes of `buf` is written;
-//! * the borrowed generate's and parse's views point into the caller's
-//!   input, except an empty one: the caller's own pointer when the input
-//!   field is empty and not NULL, else the library's static empty string
-//!   (one address, a NUL byte);
+//! * parse's views point at bytes of the text, an empty part too (at its
+//!   offset, or at the last byte when that is the end); the borrowed
+//!   generate's point into the pod, except an empty one: the pod's own
+//!   pointer when its field is empty and not NULL, else the library's
+//!   static empty string (one address, a NUL byte);
 //! * an error leaves the manager as the model says it was;
 //! * each manager's change counter never goes down, stays put across calls
 //!   that only read, and grows across every call that changed the model.
@@ -102,41 +103,51 @@ fn dangling() -> *const c_char {
     std::ptr::NonNull::<c_char>::dangling().as_ptr()
 }
 
-/// The library's static empty string, learnt from the id of `x://` parsed
-/// from a heap copy: not in or just past that text, and a NUL byte.
+/// The library's static empty string, learnt from the namespace the
+/// borrowed generate returns for a pod whose namespace is `{NULL, 0}`: not
+/// NULL, and a NUL byte.
 fn static_empty() -> *const c_char {
     static ADDR: OnceLock<usize> = OnceLock::new();
     let addr = *ADDR.get_or_init(|| {
-        let text = b"x://".to_vec();
-        let mut out = kuberef_container_id {
-            r#type: kuberef_str {
-                ptr: std::ptr::null(),
-                len: 0,
-            },
-            id: kuberef_str {
-                ptr: std::ptr::null(),
-                len: 0,
-            },
+        let none = kuberef_str {
+            ptr: std::ptr::null(),
+            len: 0,
         };
-        let view = kuberef_str {
-            ptr: text.as_ptr().cast(),
-            len: text.len(),
+        let pod = kuberef_pod {
+            kind: none,
+            api_version: none,
+            namespace_: none,
+            name: none,
+            uid: none,
+            resource_version: none,
+            containers: std::ptr::null(),
+            containers_len: 0,
+            init_containers: std::ptr::null(),
+            init_containers_len: 0,
+            ephemeral_containers: std::ptr::null(),
+            ephemeral_containers_len: 0,
         };
-        assert_eq!(
-            unsafe { kuberef_container_id_parse(view, &mut out) },
-            KUBEREF_OK
-        );
-        let (p, base) = (out.id.ptr as usize, text.as_ptr() as usize);
+        let mut out = sentinel_ref();
+        let mut buf = [0u8; 64];
+        let st = unsafe {
+            kuberef_generate_container_ref_borrowed(
+                &pod,
+                none,
+                0,
+                &mut out,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, KUBEREF_OK);
+        let p = out.namespace_.ptr;
         assert!(
-            out.id.len == 0 && p != 0 && !(base..=base + text.len()).contains(&p),
-            "the empty id of x:// is not outside the text"
+            out.namespace_.len == 0 && !p.is_null(),
+            "empty namespace view"
         );
-        assert_eq!(
-            unsafe { *out.id.ptr },
-            0,
-            "the static empty string is not a NUL"
-        );
-        p
+        assert_eq!(unsafe { *p }, 0, "the static empty string is not a NUL");
+        p as usize
     });
     addr as *const c_char
 }
@@ -980,11 +991,12 @@ impl Fuzz {
             }
             Some((ts, tl, is, il)) => {
                 assert_eq!(st, KUBEREF_OK, "container_id_parse {bytes:?}");
-                // A non-empty part in text; an empty one the static empty string.
+                // Each part at its offset in text; an empty one at the end of
+                // text at its last byte instead (never one past the end).
                 let base = text.c.ptr as usize;
                 let at = |off: usize, len: usize| {
                     if len == 0 {
-                        (static_empty() as usize, 0)
+                        (base + off.min(bytes.len() - 1), 0)
                     } else {
                         (base + off, len)
                     }

@@ -588,10 +588,10 @@ pub unsafe extern "C" fn kuberef_generate_container_ref_borrowed(
 
 /// Parses `type://id` (upstream `ParseString`): every leading and trailing
 /// `"` is trimmed, then the text must contain `://` exactly once. On
-/// `KUBEREF_OK`, `*out`'s non-empty views point into `text` (valid as long
-/// as it is; not NUL-terminated) and an empty part (the id of `docker://`,
-/// the type of `://abc`) is the library's static empty string, never a
-/// pointer into or just past `text`.
+/// `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is;
+/// not NUL-terminated), each at its part's offset in `text`, except an
+/// empty part at the very end (the id of `docker://`), which points at the
+/// last byte of `text`: never one past its end.
 /// Returns `KUBEREF_OK`, `KUBEREF_INVALID_CONTAINER_ID`,
 /// `KUBEREF_NULL_ARGUMENT` (`out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///
@@ -606,10 +606,19 @@ pub unsafe extern "C" fn kuberef_container_id_parse(
         // SAFETY: the caller's contract (see the header).
         let (text, out) = unsafe { (str_view(text)?, non_null_mut(out)?) };
         let id = container_id::parse(text).map_err(|_| KUBEREF_INVALID_CONTAINER_ID)?;
-        // An empty part may sit one past the end of `text`: never returned.
+        // Both parts are slices of `text`, which is not empty here (it holds
+        // "://"). An empty part keeps its place in `text` unless that is the
+        // end (the id of "docker://"): then it is at the last byte, so that
+        // every view points at a byte of `text` and `ptr - text` is an
+        // offset into `text` for every part (callers may slice with it).
+        let in_text = |part: &[u8]| {
+            let at = part.as_ptr() as usize - text.as_ptr() as usize;
+            let at = if part.is_empty() { at.min(text.len() - 1) } else { at };
+            view_of(&text[at..at + part.len()])
+        };
         *out = kuberef_container_id {
-            r#type: view_or_empty(id.typ),
-            id: view_or_empty(id.id),
+            r#type: in_text(id.typ),
+            id: in_text(id.id),
         };
         Ok(())
     })
