@@ -92,9 +92,9 @@ pub(crate) unsafe fn non_null_mut<'a, T>(p: *mut T) -> Result<&'a mut T, kuberef
 }
 
 /// The library's static empty string: one NUL byte at one address for the
-/// life of the process, never freed. Every output view that is empty and is
-/// neither inside the caller's `buf` nor the caller's own non-NULL pointer
-/// points here (see the header's rules on output views).
+/// life of the process, never freed. An empty output view that has no byte
+/// of the caller's memory (`buf` or input) to point at points here (see the
+/// header's rules on output views).
 static EMPTY: [u8; 1] = [0];
 
 /// The zero-length slice at [`EMPTY`]: an empty string whose pointer is
