@@ -46,7 +46,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-
 
 # One program per concept of the ABI; each runs plain, statically linked,
 # under ASan+UBSan and under valgrind.
-C_TESTS := test_api test_threads test_prune test_enumerate test_persist test_json test_stats
+C_TESTS := test_api test_threads test_output_views test_prune test_enumerate test_persist test_json test_stats
 C_BINS := $(foreach t,$(C_TESTS),$(B)/c-tests/$(t) $(B)/c-tests/$(t).asan $(B)/c-tests/$(t).static) \
           $(B)/c-tests/test_cpp $(B)/examples/lifecycle
 

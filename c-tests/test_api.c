@@ -560,7 +560,11 @@ static void test_parse(void) {
     CHECK_STATUS(kuberef_container_id_parse(text, &out), KUBEREF_OK);
     CHECK(out.type.len == strlen(ok[i].type) && memcmp(out.type.ptr, ok[i].type, out.type.len) == 0);
     CHECK(out.id.len == strlen(ok[i].id) && memcmp(out.id.ptr, ok[i].id, out.id.len) == 0);
-    CHECK(out.type.ptr >= text.ptr && out.id.ptr + out.id.len <= text.ptr + text.len);
+    /* Both parts point at bytes of text, an empty one too (never one past
+     * its end; test_output_views.c checks where exactly). */
+    CHECK(out.type.ptr >= text.ptr && out.type.ptr < text.ptr + text.len &&
+          out.type.ptr + out.type.len <= text.ptr + text.len);
+    CHECK(out.id.ptr >= text.ptr && out.id.ptr < text.ptr + text.len && out.id.ptr + out.id.len <= text.ptr + text.len);
   }
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     kuberef_container_id before = cid("keep", "me");

@@ -154,6 +154,7 @@ import "C"
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -198,10 +199,16 @@ func (e *FileError) Is(target error) bool {
 
 // ClearPod removes every reference whose UID is podUID (for example when the
 // kubelet forgets a deleted pod) and returns how many it removed. Upstream
-// never removes these for containers that exit on their own.
+// never removes these for containers that exit on their own. A podUID
+// longer than MaxStringLen matches nothing stored (no stored field can be
+// that long): ClearPod returns 0 without calling the library.
 func (r *RefManager) ClearPod(podUID types.UID) int {
+	m := r.ptr()
+	if len(podUID) > maxStrLen {
+		return 0
+	}
 	p, n := cstr(string(podUID))
-	res := C.krb_clear_pod(r.ptr(), p, n)
+	res := C.krb_clear_pod(m, p, n)
 	runtime.KeepAlive(r)
 	if uint32(res.status) != statusOK {
 		panic(&Error{Op: "ClearPod", Status: uint32(res.status)})
@@ -211,15 +218,24 @@ func (r *RefManager) ClearPod(podUID types.UID) int {
 
 // Retain keeps only the references stored under the live IDs (what the
 // kubelet's container GC knows is still there), removes every other one and
-// returns how many it removed. It runs in O(stored + len(live)).
+// returns how many it removed. It runs in O(stored + len(live)). A live ID
+// with a Type or ID longer than MaxStringLen has no reference (SetRef
+// refuses it) and is skipped; the others are retained as usual.
 func (r *RefManager) Retain(live []ContainerID) int {
-	size := 0
+	m := r.ptr()
+	size, n := 0, 0
 	for i := range live {
-		size += len(live[i].Type) + len(live[i].ID)
+		if !overLimit(live[i].Type, live[i].ID) {
+			size += len(live[i].Type) + len(live[i].ID)
+			n++
+		}
 	}
 	bytes := make([]byte, 0, size)
-	lens := make([]C.size_t, 0, 2*len(live))
+	lens := make([]C.size_t, 0, 2*n)
 	for i := range live {
+		if overLimit(live[i].Type, live[i].ID) {
+			continue
+		}
 		bytes = append(bytes, live[i].Type...)
 		bytes = append(bytes, live[i].ID...)
 		lens = append(lens, C.size_t(len(live[i].Type)), C.size_t(len(live[i].ID)))
@@ -229,7 +245,7 @@ func (r *RefManager) Retain(live []ContainerID) int {
 	if len(lens) > 0 {
 		lp = &lens[0]
 	}
-	res := C.krb_retain(r.ptr(), bp, lp, C.size_t(len(live)))
+	res := C.krb_retain(m, bp, lp, C.size_t(n))
 	runtime.KeepAlive(r)
 	if uint32(res.status) != statusOK {
 		panic(&Error{Op: "Retain", Status: uint32(res.status)})
@@ -345,10 +361,17 @@ func (r *RefManager) Load(path string, replace bool) (int, error) {
 
 // RefToJSON returns exactly what json.Marshal(ref) returns for a
 // v1.ObjectReference (the event's involvedObject), computed by the C
-// library so that C callers and plugins produce the same bytes.
+// library so that C callers and plugins produce the same bytes. A reference
+// with a field longer than MaxStringLen, which the library refuses, is
+// marshalled by encoding/json itself: the same bytes, for every length.
 func RefToJSON(ref *v1.ObjectReference) []byte {
 	if ref == nil {
 		return []byte("null")
+	}
+	if overLimit(ref.Kind, ref.Namespace, ref.Name, string(ref.UID), ref.APIVersion, ref.ResourceVersion,
+		ref.FieldPath) {
+		b, _ := json.Marshal(ref) // seven strings: Marshal has no error to give
+		return b
 	}
 	k, kl := cstr(ref.Kind)
 	ns, nsl := cstr(ref.Namespace)
@@ -381,7 +404,7 @@ type Stats struct {
 	Sets   uint64 // references stored (SetRef, and each one Load stored)
 	Gets   uint64 // GetRef lookups: Hits + Misses (one per GetRef, including those the Go cache answers)
 	Hits   uint64 // lookups that found a reference
-	Misses uint64 // lookups that found none
+	Misses uint64 // lookups that found none (including GetRef of an ID over MaxStringLen)
 	Clears uint64 // references removed by ClearRef
 	Pruned uint64 // references removed by ClearPod, Retain and replacing Loads
 	Count  uint64 // references stored now
@@ -390,13 +413,15 @@ type Stats struct {
 
 // Stats returns the manager's counters.
 func (r *RefManager) Stats() Stats {
-	// GetRef calls this RefManager answered without the library, and the
-	// library lookups it made beyond one per GetRef; loaded before the
-	// library's counters, which already include every lookup counted here.
-	var answered, extra uint64
+	// GetRef calls this RefManager answered without the library (hits from
+	// the cache, misses of over-limit IDs), and the library lookups it made
+	// beyond one per GetRef; loaded before the library's counters, which
+	// already include every lookup counted in extra.
+	var answered, extra, unasked uint64
 	for i := range r.getStats {
 		answered += r.getStats[i].answered.Load()
 		extra += r.getStats[i].extra.Load()
+		unasked += r.getStats[i].unasked.Load()
 	}
 	res := C.krb_get_stats(r.ptr())
 	runtime.KeepAlive(r)
@@ -404,6 +429,7 @@ func (r *RefManager) Stats() Stats {
 		panic(&Error{Op: "Stats", Status: uint32(res.status)})
 	}
 	s := res.s
-	return Stats{Sets: uint64(s.sets), Gets: uint64(s.gets) + answered - extra, Hits: uint64(s.hits) + answered - extra, Misses: uint64(s.misses),
+	return Stats{Sets: uint64(s.sets), Gets: uint64(s.gets) + answered + unasked - extra,
+		Hits: uint64(s.hits) + answered - extra, Misses: uint64(s.misses) + unasked,
 		Clears: uint64(s.clears), Pruned: uint64(s.pruned), Count: uint64(s.count), Bytes: uint64(s.bytes)}
 }

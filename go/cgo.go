@@ -340,23 +340,22 @@ static void krg_generate(const char *kind, const char *av, const char *ns, const
 	io->status = st;
 }
 
+// krg_parse returns each part as an offset into p and a length. Every part
+// lies in p (an empty one at some byte of p); an empty part gets offset 0,
+// the same empty string whichever byte the library points it at.
 static krg_result krg_parse(const char *p, size_t n) {
 	kuberef_container_id out;
 	krg_result r = {0};
 	r.status = kuberef_container_id_parse(krg_s(p, n), &out);
 	if (r.status == KUBEREF_OK) {
-		r.off[0] = (size_t)(out.type.ptr - p);
+		r.off[0] = out.type.len ? (size_t)(out.type.ptr - p) : 0;
 		r.len[0] = out.type.len;
-		r.off[1] = (size_t)(out.id.ptr - p);
+		r.off[1] = out.id.len ? (size_t)(out.id.ptr - p) : 0;
 		r.len[1] = out.id.len;
 	}
 	return r;
 }
 
-static uint32_t krg_format(const char *tp, size_t tl, const char *ip, size_t il, char *buf, size_t buf_len) {
-	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	return kuberef_container_id_format(&id, buf, buf_len, NULL);
-}
 */
 import "C"
 
@@ -365,6 +364,20 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 )
+
+// maxStrLen is the C library's KUBEREF_MAX_STR_LEN: the longest string it
+// accepts, in bytes.
+const maxStrLen = C.KUBEREF_MAX_STR_LEN
+
+// overLimit reports whether any of ss is longer than the library accepts.
+func overLimit(ss ...string) bool {
+	for _, s := range ss {
+		if len(s) > maxStrLen {
+			return true
+		}
+	}
+	return false
+}
 
 // Status codes of the C library (include/kuberef.h).
 const (
@@ -517,11 +530,4 @@ func cGenerate(pod *v1.Pod, container string, ephemeral bool, nc, ni, ne int, di
 func cParse(s string) result {
 	p, n := cstr(s)
 	return goResult(C.krg_parse(p, n))
-}
-
-func cFormat(typ, id string, buf []byte) uint32 {
-	tp, tl := cstr(typ)
-	ip, il := cstr(id)
-	bp, bl := cbuf(buf)
-	return uint32(C.krg_format(tp, tl, ip, il, bp, bl))
 }

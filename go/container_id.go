@@ -3,7 +3,7 @@ package kuberef
 import (
 	"fmt"
 	"strconv"
-	"unsafe"
+	"strings"
 )
 
 // ContainerID is upstream's kubecontainer.ContainerID (Kubernetes v1.18.6):
@@ -23,40 +23,70 @@ func BuildContainerID(typ, ID string) ContainerID {
 
 // ParseContainerID parses "type://id" and returns the zero ContainerID if the
 // text is not a container ID (upstream also logs the error through klog; this
-// package has no logger, so the error is dropped silently).
+// package has no logger, so the error is dropped silently). Any length
+// works, as upstream: see ParseString.
 func ParseContainerID(containerID string) ContainerID {
 	var id ContainerID
-	_ = id.ParseString(containerID)
+	id.parse(containerID) // the error's text would only be dropped: not built
 	return id
 }
 
 // ParseString sets c from "type://id", as upstream does: every leading and
 // trailing '"' is trimmed, then the text must contain "://" exactly once. On
 // failure c is unchanged and the error reads `invalid container ID: "<data>"`
-// with the original, untrimmed data, as upstream's does. The parsing is done
-// by the C library; Type and ID share data's bytes (no copy).
+// with the original, untrimmed data, as upstream's does. Type and ID share
+// data's bytes (no copy). The C library parses text up to MaxStringLen
+// bytes; longer text, which it refuses, is parsed here in Go by the same
+// rules, so every length gives upstream's result and no other error.
 func (c *ContainerID) ParseString(data string) error {
-	r := cParse(data)
-	switch r.status {
+	switch st := c.parse(data); st {
 	case statusOK:
-		c.Type = data[r.off[0] : r.off[0]+r.len[0]]
-		c.ID = data[r.off[1] : r.off[1]+r.len[1]]
 		return nil
 	case statusInvalidContainer:
-		return fmt.Errorf("invalid container ID: %q", data)
+		return fmt.Errorf("invalid container ID: %q", data) // upstream's error
 	default:
-		return &Error{Op: "ParseString", Status: r.status}
+		return &Error{Op: "ParseString", Status: st}
 	}
 }
 
-// String returns "type://id" ("://" for the zero value), formatted by the C
-// library into one allocation.
-func (c *ContainerID) String() string {
-	buf := make([]byte, len(c.Type)+len(c.ID)+4) // "://" and the library's NUL
-	if st := cFormat(c.Type, c.ID, buf); st != statusOK {
-		panic(&Error{Op: "ContainerID.String", Status: st})
+// parse is ParseString returning the library's status instead of an error:
+// statusOK (c set), statusInvalidContainer or an internal failure (c
+// unchanged).
+func (c *ContainerID) parse(data string) uint32 {
+	if len(data) > maxStrLen {
+		typ, id, ok := parseLong(data)
+		if !ok {
+			return statusInvalidContainer
+		}
+		c.Type, c.ID = typ, id
+		return statusOK
 	}
-	return unsafe.String(&buf[0], len(buf)-1)
+	r := cParse(data)
+	if r.status == statusOK {
+		c.Type = data[r.off[0] : r.off[0]+r.len[0]]
+		c.ID = data[r.off[1] : r.off[1]+r.len[1]]
+	}
+	return r.status
+}
+
+// parseLong is upstream ParseString's parse for text the C library does not
+// take: every leading and trailing '"' trimmed, then exactly two parts
+// around "://". strings.Split(s, "://") has two parts exactly when Cut
+// finds a first separator and none follows it (Split, too, looks for the
+// next one after the end of the last), and Cut allocates no slice of parts.
+func parseLong(data string) (typ, id string, ok bool) {
+	typ, id, found := strings.Cut(strings.Trim(data, `"`), "://")
+	if !found || strings.Contains(id, "://") {
+		return "", "", false
+	}
+	return typ, id, true
+}
+
+// String returns "type://id" ("://" for the zero value), as upstream's
+// fmt.Sprintf("%s://%s", ...) does for every length: plain Go, no call into
+// the C library (there is nothing for it to decide, and no limit applies).
+func (c *ContainerID) String() string {
+	return c.Type + "://" + c.ID
 }
 
 // IsEmpty reports whether both fields are empty (upstream: *c == ContainerID{}).
@@ -66,22 +96,32 @@ func (c *ContainerID) IsEmpty() bool {
 }
 
 // MarshalJSON returns String() quoted with Go's %q, as upstream does
-// (fmt.Sprintf("%q", c.String())). Note that %q is Go quoting, not JSON
-// quoting: non-ASCII and control bytes come out the way strconv.Quote writes
-// them, exactly as upstream.
+// (fmt.Sprintf("%q", c.String()), which is strconv.Quote). Note that %q is
+// Go quoting, not JSON quoting: non-ASCII and control bytes come out the way
+// strconv.Quote writes them, exactly as upstream. It never fails, for any
+// length.
 func (c *ContainerID) MarshalJSON() ([]byte, error) {
 	return strconv.AppendQuote(nil, c.String()), nil
 }
 
 // UnmarshalJSON is ParseString(string(data)), as upstream: the raw JSON text
-// is trimmed of quotes but not JSON-unescaped.
+// is trimmed of quotes but not JSON-unescaped. Any length works.
 func (c *ContainerID) UnmarshalJSON(data []byte) error {
 	return c.ParseString(string(data))
 }
 
+// MaxStringLen is the longest string, in bytes, the C library accepts
+// (KUBEREF_MAX_STR_LEN, 64 MiB). Each function's documentation says what it
+// does with a longer one, and the README lists them all (Go, "Differences
+// from upstream").
+const MaxStringLen = maxStrLen
+
 // Error is a failure reported by the C library that has no upstream
-// equivalent: a string over the library's size limit (64 MiB), or an
-// internal error. Operations without an error result panic with it.
+// equivalent: a string over MaxStringLen where the function cannot give
+// upstream's answer without storing or passing it (SetRef panics with it,
+// GenerateContainerRef returns it), or an internal failure of the library
+// (KUBEREF_PANIC, or the C allocator failing), which no input causes and
+// with which functions without an error result panic.
 type Error struct {
 	Op     string // the Go operation, e.g. "SetRef"
 	Status uint32 // the library's kuberef_status

@@ -17,9 +17,15 @@
 // kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
 // Go binary instead. See the repository README, section "Go".
 //
-// Every operation is one cgo call (a GetRef after a change: two): strings
-// are passed to C as pointer and length for the duration of the call (no
-// C.CString copies), C never keeps a Go pointer, and references come back
-// shared, as upstream's are: GetRef returns the same pointer while the
-// stored reference stays the same, without allocating.
+// Every operation is at most one cgo call (a GetRef after a change: two;
+// ContainerID's String and MarshalJSON: none): strings are passed to C as
+// pointer and length for the duration of the call (no C.CString copies), C
+// never keeps a Go pointer, and references come back shared, as upstream's
+// are: GetRef returns the same pointer while the stored reference stays the
+// same, without allocating.
+//
+// Strings longer than MaxStringLen (64 MiB), which the C library refuses,
+// get upstream's own answer wherever there is one without storing them;
+// GenerateContainerRef returns an error for them and SetRef panics. Each
+// function's documentation says which; the README lists them all.
 package kuberef

@@ -39,6 +39,14 @@ import (
 // does so too if Close is never called). Close must not run concurrently
 // with other calls on the same manager; every other method is safe for
 // concurrent use. Using a closed manager panics.
+//
+// Strings longer than MaxStringLen, which the library refuses: GetRef
+// answers (nil, false) and ClearRef does nothing for such an ID, which is
+// what upstream does for an ID nothing was stored under, as nothing can be
+// here (SetRef refuses it); SetRef panics with *Error, as it cannot store
+// the reference and upstream's signature has no error. Apart from that and a closed manager, methods
+// without an error result panic only on an internal failure of the
+// library (see Error).
 type RefManager struct {
 	m       unsafe.Pointer // *cManager (C memory), read and cleared atomically
 	counter *uint64        // its change counter (C memory), loaded atomically
@@ -55,7 +63,8 @@ const getStripes = 16
 type getStripe struct {
 	answered atomic.Uint64 // GetRef calls answered from the cache alone
 	extra    atomic.Uint64 // library lookups beyond the first in one GetRef
-	_        [48]byte
+	unasked  atomic.Uint64 // GetRef misses of IDs over MaxStringLen (no library lookup)
+	_        [40]byte
 }
 
 func (r *RefManager) getStripe(id string) *getStripe {
@@ -124,6 +133,13 @@ func (r *RefManager) ptr() *cManager {
 // SetRef): the library keeps a copy of *ref, and GetRef on this RefManager
 // returns ref itself while it stays stored. SetRef(id, nil) is ClearRef(id);
 // see RefManager.
+//
+// SetRef panics with *Error (Status KUBEREF_INVALID_ARGUMENT) if id.Type,
+// id.ID or a field of *ref is longer than MaxStringLen: the library cannot
+// store it, and upstream's signature has no error to return. Nothing is
+// stored or changed then. This and using a closed manager are the binding's
+// only panics that an input can cause; Kubernetes validation keeps real
+// names and IDs far below the limit.
 func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if ref == nil {
 		r.ClearRef(id)
@@ -174,6 +190,11 @@ type refBlock struct {
 // that copies nothing tells whether the cached reference is still the
 // stored one, and only a new stored reference is copied (its seven strings
 // share one allocation with it).
+//
+// An id with a Type or ID longer than MaxStringLen gets (nil, false)
+// without a call into the library: nothing can be stored under it (SetRef
+// refuses it), so that is upstream's answer too. Stats counts it as one
+// lookup and a miss, like every other miss.
 func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	m := r.ptr()
 	// seen is loaded before the library is asked: whatever the lookups
@@ -183,6 +204,11 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	if e != nil && e.seen.Load() == seen {
 		r.getStripe(id.ID).answered.Add(1)
 		return e.ref, true
+	}
+	// Checked here, off the cached path: an over-limit ID is never cached.
+	if len(id.Type) > maxStrLen || len(id.ID) > maxStrLen {
+		r.getStripe(id.ID).unasked.Add(1)
+		return nil, false
 	}
 	st, stamp := cStamp(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
@@ -245,9 +271,14 @@ func fillRef(ref *v1.ObjectReference, s string, r *result) {
 }
 
 // ClearRef forgets the reference stored under id; clearing an absent id does
-// nothing (upstream ClearRef).
+// nothing (upstream ClearRef). So does an id with a Type or ID longer than
+// MaxStringLen, under which nothing can be stored: the library is not asked.
 func (r *RefManager) ClearRef(id ContainerID) {
-	st, _ := cClear(r.ptr(), id.Type, id.ID)
+	m := r.ptr()
+	if overLimit(id.Type, id.ID) {
+		return
+	}
+	st, _ := cClear(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
 	case statusOK, statusNotFound:

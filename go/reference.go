@@ -47,6 +47,14 @@ var (
 // kubelet's scheme it never fails for a real pod; a nil pod or container,
 // which upstream dereferences, gets ErrNilPod or ErrNilContainer.
 //
+// A string longer than MaxStringLen among those the C library reads (the
+// pod's kind, apiVersion, namespace, name, uid and resourceVersion, the
+// searched containers' names, the container's name) gets an *Error
+// (Status KUBEREF_INVALID_ARGUMENT) where upstream returns a reference: the
+// function has an error result for it, the library builds every reference
+// (answering anyway would take a second implementation in Go), and a
+// reference with such a field could not be stored by SetRef anyway.
+//
 // As upstream's does, the returned reference shares string bytes with the
 // pod: a field equal to one of the pod's fields is that field's string, and
 // "Pod" and "v1" are constants. The field path may be shared with other

@@ -21,9 +21,25 @@
  *   KUBEREF_LOAD_REPLACE), which may leave part of the removal done, and a
  *   kuberef_load whose file is rewritten in place while it reads it.
  * - Output buffers: strings are copied into the caller's buf, each followed
- *   by a NUL, and output views point into buf. *needed (when needed is not
- *   NULL) receives the exact size on KUBEREF_OK and on
- *   KUBEREF_BUFFER_TOO_SMALL. buf may be NULL when buf_len is 0.
+ *   by a NUL, and output views point into buf (an empty one at its NUL).
+ *   The exceptions: kuberef_generate_container_ref_borrowed copies only what
+ *   is not in the pod (the field path) and returns views of the pod's own
+ *   strings for the rest; kuberef_container_id_parse returns views into
+ *   text; kuberef_for_each's views point into the library's own copy, each
+ *   followed by a NUL. Views into caller input are not NUL-terminated.
+ *   *needed (when needed is not NULL) receives the exact size on KUBEREF_OK
+ *   and on KUBEREF_BUFFER_TOO_SMALL. buf may be NULL when buf_len is 0.
+ * - Output views point at readable memory, also when empty (ptr is never
+ *   NULL). A view lies in buf, in the caller's input, in the library's copy
+ *   (kuberef_for_each), in a static constant ("Pod" and "v1" of the borrowed
+ *   generate), or, if it is empty and none of those, at the library's
+ *   static empty string: one NUL byte at one fixed address, never freed.
+ *   An empty view of a caller's input field is the caller's own pointer
+ *   when that is not NULL (as readable as the caller made it); one given as
+ *   {NULL, 0}, and an apiVersion that parses to nothing, is the static empty
+ *   string. An empty part of kuberef_container_id_parse points at a byte of
+ *   text. So every output view may go to memcpy or memcmp with any length
+ *   up to len.
  * - Every function is thread-safe. Status codes are returned by value:
  *   there is no thread-local "last error".
  *
@@ -42,8 +58,10 @@
  *   pointers that are not NULL but not writable;
  * - outputs (buf, *out, *needed) that overlap any input (an id's or ref's
  *   views, the pod, the text): the result is unspecified;
- * - output views used after buf (get_ref, generate_container_ref) or text
- *   (container_id_parse) is freed or reused: they point into that memory;
+ * - output views used after buf (get_ref, generate_container_ref), text
+ *   (container_id_parse) or the pod's strings
+ *   (generate_container_ref_borrowed) are freed or reused: they point into
+ *   that memory;
  * - input memory that another thread changes during the call;
  * - a manager freed from inside a kuberef_for_each callback running on it
  *   (the callback may call every other function on that manager).
@@ -136,7 +154,9 @@ typedef uint32_t kuberef_status;
 /**
  * A view of bytes: `len` bytes at `ptr`, any values (embedded NULs count;
  * no NUL terminator is needed on input). `ptr` may be NULL only when `len`
- * is 0. The library never keeps an input view after the call returns.
+ * is 0. The library never keeps an input view after the call returns. An
+ * output view's `ptr` is never NULL, even when `len` is 0 (see the rules on
+ * output views at the top of this header).
  */
 typedef struct kuberef_str {
   /**
@@ -166,8 +186,11 @@ typedef struct kuberef_container_id {
 } kuberef_container_id;
 
 /**
- * A `v1.ObjectReference`, fields in upstream order. As an output, every
- * view points into the caller's buffer and is followed there by a NUL byte.
+ * A `v1.ObjectReference`, fields in upstream order. As an output of the
+ * get and copying generate functions, every view points into the caller's
+ * buffer and is followed there by a NUL byte;
+ * `kuberef_generate_container_ref_borrowed` and `kuberef_for_each` say
+ * where theirs point.
  */
 typedef struct kuberef_object_reference {
   /**
@@ -259,9 +282,10 @@ typedef struct kuberef_pod {
 /**
  * The visitor `kuberef_for_each` calls with each (container ID, reference)
  * pair. The views point into a copy owned by the library, each followed by
- * a NUL byte, and are valid only until the callback returns. Return 0 to
- * go on, anything else to stop. The callback must return normally (no
- * longjmp, no C++ exception through the library).
+ * a NUL byte (an empty view points at its NUL), and are valid only until
+ * the callback returns. Return 0 to go on, anything else to stop. The
+ * callback must return normally (no longjmp, no C++ exception through the
+ * library).
  */
 typedef int (*kuberef_visit_fn)(void *ctx,
                                 const struct kuberef_container_id *id,
@@ -615,8 +639,14 @@ kuberef_status kuberef_generate_container_ref(const struct kuberef_pod *pod,
  * `v1` of the scheme fallback are views of static strings, and only the rest
  * (the field path; an apiVersion that is not one slice of the pod's, which
  * never happens with upstream's parsing) is written to `buf`, each followed
- * by a NUL. Views into the pod are not NUL-terminated and are valid as long
- * as the pod's strings are; views into `buf` as long as `buf` is.
+ * by a NUL: the exception to the header's rule that output strings are
+ * copied into `buf`. Views into the pod are not NUL-terminated and are
+ * valid as long as the pod's strings are; views into `buf` as long as
+ * `buf` is. An empty field is the pod's own view of that field when it is
+ * empty too and its pointer is not NULL (kind, namespace, name, uid,
+ * apiVersion, resourceVersion); otherwise (the pod gave `{NULL, 0}`, or an
+ * apiVersion that parses to nothing, such as `/` or `a/b/c`) it is the
+ * library's static empty string. The field path is never empty.
  * `*needed` (when not NULL) is the room the written fields take in `buf`,
  * NULs included, and is written on `KUBEREF_OK` and
  * `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
@@ -639,7 +669,10 @@ kuberef_status kuberef_generate_container_ref_borrowed(const struct kuberef_pod 
 /**
  * Parses `type://id` (upstream `ParseString`): every leading and trailing
  * `"` is trimmed, then the text must contain `://` exactly once. On
- * `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is).
+ * `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is;
+ * not NUL-terminated), each at its part's offset in `text`, except an
+ * empty part at the very end (the id of `docker://`), which points at the
+ * last byte of `text`: never one past its end.
  * Returns `KUBEREF_OK`, `KUBEREF_INVALID_CONTAINER_ID`,
  * `KUBEREF_NULL_ARGUMENT` (`out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
  *

@@ -15,6 +15,11 @@
 //!   `KUBEREF_BUFFER_TOO_SMALL`; on success `*needed` is exact, every output
 //!   view points into `buf` and is followed by a NUL, and nothing past
 //!   `*needed` bytes of `buf` is written;
+//! * parse's views point at bytes of the text, an empty part too (at its
+//!   offset, or at the last byte when that is the end); the borrowed
+//!   generate's point into the pod, except an empty one: the pod's own
+//!   pointer when its field is empty and not NULL, else the library's
+//!   static empty string (one address, a NUL byte);
 //! * an error leaves the manager as the model says it was;
 //! * each manager's change counter never goes down, stays put across calls
 //!   that only read, and grows across every call that changed the model.
@@ -26,6 +31,7 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::raw::c_char;
+use std::sync::OnceLock;
 
 use kuberef::ffi::*;
 use libfuzzer_sys::fuzz_target;
@@ -95,6 +101,55 @@ struct View<'a> {
 
 fn dangling() -> *const c_char {
     std::ptr::NonNull::<c_char>::dangling().as_ptr()
+}
+
+/// The library's static empty string, learnt from the namespace the
+/// borrowed generate returns for a pod whose namespace is `{NULL, 0}`: not
+/// NULL, and a NUL byte.
+fn static_empty() -> *const c_char {
+    static ADDR: OnceLock<usize> = OnceLock::new();
+    let addr = *ADDR.get_or_init(|| {
+        let none = kuberef_str {
+            ptr: std::ptr::null(),
+            len: 0,
+        };
+        let pod = kuberef_pod {
+            kind: none,
+            api_version: none,
+            namespace_: none,
+            name: none,
+            uid: none,
+            resource_version: none,
+            containers: std::ptr::null(),
+            containers_len: 0,
+            init_containers: std::ptr::null(),
+            init_containers_len: 0,
+            ephemeral_containers: std::ptr::null(),
+            ephemeral_containers_len: 0,
+        };
+        let mut out = sentinel_ref();
+        let mut buf = [0u8; 64];
+        let st = unsafe {
+            kuberef_generate_container_ref_borrowed(
+                &pod,
+                none,
+                0,
+                &mut out,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(st, KUBEREF_OK);
+        let p = out.namespace_.ptr;
+        assert!(
+            out.namespace_.len == 0 && !p.is_null(),
+            "empty namespace view"
+        );
+        assert_eq!(unsafe { *p }, 0, "the static empty string is not a NUL");
+        p as usize
+    });
+    addr as *const c_char
 }
 
 fn view<'a>(r: &mut Input<'a>) -> View<'a> {
@@ -845,6 +900,21 @@ impl Fuzz {
                     };
                     assert_eq!(bytes, &want[k][..], "borrowed field {k}");
                     if v.len == 0 {
+                        // The pod's own empty view, unless it was NULL or
+                        // the field was cut from non-empty input.
+                        assert!(k < 6, "borrowed: empty field path");
+                        let own = ins[k];
+                        if own.len == 0 && !own.ptr.is_null() {
+                            assert!(
+                                v.ptr == own.ptr,
+                                "borrowed field {k}: not the pod's own empty view"
+                            );
+                        } else {
+                            assert!(
+                                v.ptr == static_empty(),
+                                "borrowed field {k}: empty, not the static empty string"
+                            );
+                        }
                         continue;
                     }
                     let within = |a: *const c_char, n: usize| {
@@ -921,9 +991,18 @@ impl Fuzz {
             }
             Some((ts, tl, is, il)) => {
                 assert_eq!(st, KUBEREF_OK, "container_id_parse {bytes:?}");
+                // Each part at its offset in text; an empty one at the end of
+                // text at its last byte instead (never one past the end).
                 let base = text.c.ptr as usize;
-                assert_eq!((out.r#type.ptr as usize, out.r#type.len), (base + ts, tl));
-                assert_eq!((out.id.ptr as usize, out.id.len), (base + is, il));
+                let at = |off: usize, len: usize| {
+                    if len == 0 {
+                        (base + off.min(bytes.len() - 1), 0)
+                    } else {
+                        (base + off, len)
+                    }
+                };
+                assert_eq!((out.r#type.ptr as usize, out.r#type.len), at(ts, tl));
+                assert_eq!((out.id.ptr as usize, out.id.len), at(is, il));
             }
         }
     }

@@ -103,9 +103,10 @@ pub struct kuberef_stats {
 
 /// The visitor `kuberef_for_each` calls with each (container ID, reference)
 /// pair. The views point into a copy owned by the library, each followed by
-/// a NUL byte, and are valid only until the callback returns. Return 0 to
-/// go on, anything else to stop. The callback must return normally (no
-/// longjmp, no C++ exception through the library).
+/// a NUL byte (an empty view points at its NUL), and are valid only until
+/// the callback returns. Return 0 to go on, anything else to stop. The
+/// callback must return normally (no longjmp, no C++ exception through the
+/// library).
 pub type kuberef_visit_fn = Option<
     unsafe extern "C" fn(
         ctx: *mut c_void,

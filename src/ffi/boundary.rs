@@ -54,11 +54,30 @@ pub(crate) unsafe fn non_null_mut<'a, T>(p: *mut T) -> Result<&'a mut T, kuberef
     unsafe { p.as_mut() }.ok_or(KUBEREF_NULL_ARGUMENT)
 }
 
+/// The library's static empty string: one NUL byte at one address for the
+/// life of the process, never freed. An empty output view that has no byte
+/// of the caller's memory (`buf` or input) to point at points here (see the
+/// header's rules on output views).
+static EMPTY: [u8; 1] = [0];
+
+/// The zero-length slice at [`EMPTY`]: an empty string whose pointer is
+/// readable (one NUL byte) and is never NULL or dangling.
+pub(crate) fn empty() -> &'static [u8] {
+    &EMPTY[..0]
+}
+
 /// A string view as a slice: `KUBEREF_INVALID_ARGUMENT` for `ptr == NULL`
-/// with `len > 0` and for `len > KUBEREF_MAX_STR_LEN`.
+/// with `len > 0` and for `len > KUBEREF_MAX_STR_LEN`. An empty view keeps
+/// its pointer when it is not NULL (so an output view of it is the caller's
+/// own pointer); `{NULL, 0}` becomes [`empty`].
 pub(crate) unsafe fn str_view<'a>(s: kuberef_str) -> Result<&'a [u8], kuberef_status> {
     if s.len == 0 {
-        return Ok(&[]);
+        if s.ptr.is_null() {
+            return Ok(empty());
+        }
+        // SAFETY: non-NULL, and a u8 pointer is always aligned; a
+        // zero-length slice reads nothing.
+        return Ok(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), 0) });
     }
     if s.ptr.is_null() || s.len > MAX_STR_LEN {
         return Err(KUBEREF_INVALID_ARGUMENT);
@@ -128,11 +147,27 @@ pub(crate) unsafe fn object_reference<'a>(
     }
 }
 
-/// A view of bytes inside a caller's buffer.
+/// A view of `bytes`, pointer and length as they are: for bytes inside a
+/// caller's buffer or input, or inside the library's own memory. An empty
+/// `bytes` must itself point at readable memory (an empty slice of a
+/// caller's view from [`str_view`], a NUL inside a buffer, or [`empty`]);
+/// for an empty slice from anywhere else use [`view_or_empty`].
 pub(crate) fn view_of(bytes: &[u8]) -> kuberef_str {
     kuberef_str {
         ptr: bytes.as_ptr().cast(),
         len: bytes.len(),
+    }
+}
+
+/// [`view_of`], except that an empty `bytes` becomes a view of [`empty`]:
+/// for empty slices whose pointer may be dangling or one past the end of
+/// the caller's memory (a sub-slice at the end of an input, a `b""`
+/// literal).
+pub(crate) fn view_or_empty(bytes: &[u8]) -> kuberef_str {
+    if bytes.is_empty() {
+        view_of(empty())
+    } else {
+        view_of(bytes)
     }
 }
 

@@ -510,8 +510,14 @@ pub unsafe extern "C" fn kuberef_generate_container_ref(
 /// `v1` of the scheme fallback are views of static strings, and only the rest
 /// (the field path; an apiVersion that is not one slice of the pod's, which
 /// never happens with upstream's parsing) is written to `buf`, each followed
-/// by a NUL. Views into the pod are not NUL-terminated and are valid as long
-/// as the pod's strings are; views into `buf` as long as `buf` is.
+/// by a NUL: the exception to the header's rule that output strings are
+/// copied into `buf`. Views into the pod are not NUL-terminated and are
+/// valid as long as the pod's strings are; views into `buf` as long as
+/// `buf` is. An empty field is the pod's own view of that field when it is
+/// empty too and its pointer is not NULL (kind, namespace, name, uid,
+/// apiVersion, resourceVersion); otherwise (the pod gave `{NULL, 0}`, or an
+/// apiVersion that parses to nothing, such as `/` or `a/b/c`) it is the
+/// library's static empty string. The field path is never empty.
 /// `*needed` (when not NULL) is the room the written fields take in `buf`,
 /// NULs included, and is written on `KUBEREF_OK` and
 /// `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
@@ -555,11 +561,18 @@ pub unsafe extern "C" fn kuberef_generate_container_ref_borrowed(
             at += 1;
             view_of(&buf[start..at - 1])
         };
+        // An empty apiVersion is the pod's own view when that is empty too;
+        // one parsed to nothing from a non-empty apiVersion ("/", "a/b/c")
+        // is a `b""` with no readable address: the static empty string.
         let api_version = match api_version {
-            Some(s) => view_of(s),
+            Some(s) if s.is_empty() && pod_api_version.is_empty() => view_of(pod_api_version),
+            Some(s) => view_or_empty(s),
             None => write(&g.api_version),
         };
         let field_path = write(&g.field_path);
+        // The other fields are the pod's own slices (kind also the static
+        // "Pod"), as `str_view` gave them: an empty one is the pod's own
+        // non-NULL pointer, or the static empty string for `{NULL, 0}`.
         *out = kuberef_object_reference {
             kind: view_of(g.kind),
             namespace_: view_of(g.namespace),
@@ -575,7 +588,10 @@ pub unsafe extern "C" fn kuberef_generate_container_ref_borrowed(
 
 /// Parses `type://id` (upstream `ParseString`): every leading and trailing
 /// `"` is trimmed, then the text must contain `://` exactly once. On
-/// `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is).
+/// `KUBEREF_OK`, `*out`'s views point into `text` (valid as long as it is;
+/// not NUL-terminated), each at its part's offset in `text`, except an
+/// empty part at the very end (the id of `docker://`), which points at the
+/// last byte of `text`: never one past its end.
 /// Returns `KUBEREF_OK`, `KUBEREF_INVALID_CONTAINER_ID`,
 /// `KUBEREF_NULL_ARGUMENT` (`out`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///
@@ -590,9 +606,19 @@ pub unsafe extern "C" fn kuberef_container_id_parse(
         // SAFETY: the caller's contract (see the header).
         let (text, out) = unsafe { (str_view(text)?, non_null_mut(out)?) };
         let id = container_id::parse(text).map_err(|_| KUBEREF_INVALID_CONTAINER_ID)?;
+        // Both parts are slices of `text`, which is not empty here (it holds
+        // "://"). An empty part keeps its place in `text` unless that is the
+        // end (the id of "docker://"): then it is at the last byte, so that
+        // every view points at a byte of `text` and `ptr - text` is an
+        // offset into `text` for every part (callers may slice with it).
+        let in_text = |part: &[u8]| {
+            let at = part.as_ptr() as usize - text.as_ptr() as usize;
+            let at = if part.is_empty() { at.min(text.len() - 1) } else { at };
+            view_of(&text[at..at + part.len()])
+        };
         *out = kuberef_container_id {
-            r#type: view_of(id.typ),
-            id: view_of(id.id),
+            r#type: in_text(id.typ),
+            id: in_text(id.id),
         };
         Ok(())
     })

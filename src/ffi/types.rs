@@ -69,7 +69,9 @@ pub const KUBEREF_GENERATE_EPHEMERAL_CONTAINERS: u32 = 1u32;
 
 /// A view of bytes: `len` bytes at `ptr`, any values (embedded NULs count;
 /// no NUL terminator is needed on input). `ptr` may be NULL only when `len`
-/// is 0. The library never keeps an input view after the call returns.
+/// is 0. The library never keeps an input view after the call returns. An
+/// output view's `ptr` is never NULL, even when `len` is 0 (see the rules on
+/// output views at the top of this header).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct kuberef_str {
@@ -91,8 +93,11 @@ pub struct kuberef_container_id {
     pub id: kuberef_str,
 }
 
-/// A `v1.ObjectReference`, fields in upstream order. As an output, every
-/// view points into the caller's buffer and is followed there by a NUL byte.
+/// A `v1.ObjectReference`, fields in upstream order. As an output of the
+/// get and copying generate functions, every view points into the caller's
+/// buffer and is followed there by a NUL byte;
+/// `kuberef_generate_container_ref_borrowed` and `kuberef_for_each` say
+/// where theirs point.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct kuberef_object_reference {
