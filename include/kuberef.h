@@ -83,41 +83,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/**
- * `kuberef_load` flag: afterwards the manager holds exactly the file's
- * references (without it, the file's references are merged in: same IDs
- * overwritten, others kept).
- */
-#define KUBEREF_LOAD_REPLACE 1u
-
-/**
- * The version of `kuberef_stats` this header describes.
- */
-#define KUBEREF_STATS_VERSION 1
+/* =========================================================================
+ * Types and general constants: the ABI version and the functions it
+ * comprises, the string limit, the views every function takes and returns,
+ * and the manager handle.
+ * ======================================================================== */
 
 /**
  * The version of the C ABI this header describes.
  *
- * ABI 1 is: the functions `kuberef_global`, `kuberef_manager_new`,
- * `kuberef_manager_free`, `kuberef_set_ref`, `kuberef_get_ref`,
- * `kuberef_clear_ref`, `kuberef_len`, `kuberef_generate_container_ref`,
- * `kuberef_container_id_parse`, `kuberef_container_id_format`,
- * `kuberef_version`, `kuberef_abi_version` and `kuberef_status_message`;
- * the types `kuberef_status`, `kuberef_str`, `kuberef_container_id`,
- * `kuberef_object_reference`, `kuberef_pod` and `kuberef_manager`; and the
- * constants `KUBEREF_ABI_VERSION`, `KUBEREF_MAX_STR_LEN`,
- * `KUBEREF_GENERATE_EPHEMERAL_CONTAINERS` and the status codes
- * `KUBEREF_OK` to `KUBEREF_PANIC`. None of them ever changes meaning
- * (signature, layout, numbers or behaviour).
+ * ABI 1 is every function, type and constant this header declares. Its
+ * functions, by the library version that added them:
+ * 1.0.0: `kuberef_global`, `kuberef_manager_new`, `kuberef_manager_free`,
+ * `kuberef_len`, `kuberef_set_ref`, `kuberef_get_ref`, `kuberef_clear_ref`,
+ * `kuberef_generate_container_ref`, `kuberef_container_id_parse`,
+ * `kuberef_container_id_format`, `kuberef_version`, `kuberef_abi_version`,
+ * `kuberef_status_message`;
+ * 1.1.0: `kuberef_clear_pod`, `kuberef_retain`, `kuberef_for_each`,
+ * `kuberef_save`, `kuberef_load`, `kuberef_ref_to_json`, `kuberef_get_stats`;
+ * 1.2.0: `kuberef_set_ref_stamped`, `kuberef_get_stamp`,
+ * `kuberef_get_ref_stamped`, `kuberef_clear_ref_stamped`;
+ * 1.3.0: `kuberef_change_counter`, `kuberef_generate_container_ref_borrowed`.
  *
- * The rule: this number, and with it the SONAME `libkuberef.so.N`, changes
- * only if an ABI 1 symbol would have to change meaning. Additions (new
- * functions, new flags, new types) keep both, so a program built against
- * ABI 1 runs unchanged on every later ABI 1 library. On an older library,
- * a program that calls an added function gets an undefined-symbol error
- * (at `dlopen(RTLD_NOW)`, at start with `-z now`, else at the first call),
- * and a new flag gets `KUBEREF_INVALID_ARGUMENT`: never a silent
- * misbehaviour.
+ * None of them ever changes meaning (signature, layout, numbers or
+ * behaviour). The rule: this number, and with it the SONAME
+ * `libkuberef.so.N`, changes only if an ABI 1 symbol would have to change
+ * meaning. Additions (new functions, new flags, new status codes, new
+ * types) keep both, so a program built against ABI 1 runs unchanged on
+ * every later ABI 1 library. On an older library, a program that calls an
+ * added function gets an undefined-symbol error (at `dlopen(RTLD_NOW)`, at
+ * start with `-z now`, else at the first call), and a new flag gets
+ * `KUBEREF_INVALID_ARGUMENT`: never a silent misbehaviour.
  *
  * A plugin checks at load time that `kuberef_abi_version()` (the library
  * the dynamic linker found) equals this compile-time number, and refuses
@@ -137,6 +133,18 @@
  * (off by default in Kubernetes v1.18).
  */
 #define KUBEREF_GENERATE_EPHEMERAL_CONTAINERS 1u
+
+/**
+ * `kuberef_load` flag: afterwards the manager holds exactly the file's
+ * references (without it, the file's references are merged in: same IDs
+ * overwritten, others kept).
+ */
+#define KUBEREF_LOAD_REPLACE 1u
+
+/**
+ * The version of `kuberef_stats` this header describes.
+ */
+#define KUBEREF_STATS_VERSION 1
 
 /**
  * A container reference manager (upstream `RefManager`): a thread-safe map
@@ -346,6 +354,52 @@ typedef struct kuberef_stats {
   uint64_t bytes;
 } kuberef_stats;
 
+/* =========================================================================
+ * Status codes: every fallible function returns one, by value. The numbers
+ * are stable: a code is never renumbered or reused, and later versions only
+ * add codes after the last one.
+ * ======================================================================== */
+
+/**
+ * Success; outputs were written.
+ */
+#define KUBEREF_OK 0
+
+/**
+ * No reference is stored under that container ID.
+ */
+#define KUBEREF_NOT_FOUND 1
+
+/**
+ * A required pointer argument was NULL.
+ */
+#define KUBEREF_NULL_ARGUMENT 2
+
+/**
+ * A view or array with a NULL pointer and a non-zero length, a string over
+ * `KUBEREF_MAX_STR_LEN`, or an unknown flag.
+ */
+#define KUBEREF_INVALID_ARGUMENT 3
+
+/**
+ * The output buffer is too small; `*needed` (when given) holds the size that
+ * suffices, and nothing else was written.
+ */
+#define KUBEREF_BUFFER_TOO_SMALL 4
+
+/**
+ * The text is not `type://id`.
+ */
+#define KUBEREF_INVALID_CONTAINER_ID 5
+
+/**
+ * The library panicked inside the call. A call that stores or clears one
+ * reference changed nothing; a bulk removal (`kuberef_clear_pod`,
+ * `kuberef_retain`, `kuberef_load` with `KUBEREF_LOAD_REPLACE`) may have
+ * removed part of what it would have. Every stored reference stays whole.
+ */
+#define KUBEREF_PANIC 6
+
 /**
  * `kuberef_save`: the save failed before replacing the file (for example a
  * missing directory, no permission, a full disk), and no temporary file is
@@ -398,49 +452,19 @@ typedef struct kuberef_stats {
  */
 #define KUBEREF_FILE_NOT_REGULAR 14
 
-/**
- * Success; outputs were written.
- */
-#define KUBEREF_OK 0
-
-/**
- * No reference is stored under that container ID.
- */
-#define KUBEREF_NOT_FOUND 1
-
-/**
- * A required pointer argument was NULL.
- */
-#define KUBEREF_NULL_ARGUMENT 2
-
-/**
- * A view or array with a NULL pointer and a non-zero length, a string over
- * `KUBEREF_MAX_STR_LEN`, or an unknown flag.
- */
-#define KUBEREF_INVALID_ARGUMENT 3
-
-/**
- * The output buffer is too small; `*needed` (when given) holds the size that
- * suffices, and nothing else was written.
- */
-#define KUBEREF_BUFFER_TOO_SMALL 4
-
-/**
- * The text is not `type://id`.
- */
-#define KUBEREF_INVALID_CONTAINER_ID 5
-
-/**
- * The library panicked inside the call. A call that stores or clears one
- * reference changed nothing; a bulk removal (`kuberef_clear_pod`,
- * `kuberef_retain`, `kuberef_load` with `KUBEREF_LOAD_REPLACE`) may have
- * removed part of what it would have. Every stored reference stays whole.
- */
-#define KUBEREF_PANIC 6
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * A static, NUL-terminated English description of `status`, never freed;
+ * unknown codes get a generic text.
+ */
+const char *kuberef_status_message(uint32_t status);
+
+/* =========================================================================
+ * Managers: the process-wide one, and independent ones a caller owns.
+ * ======================================================================== */
 
 /**
  * The process-wide manager, shared by every caller in the process that uses
@@ -465,6 +489,20 @@ struct kuberef_manager *kuberef_manager_new(void);
  * `m` is NULL, the global manager, or a live manager from `kuberef_manager_new`.
  */
 void kuberef_manager_free(struct kuberef_manager *m);
+
+/**
+ * The number of references stored in `m`; 0 for NULL. With concurrent
+ * writers it is a count the manager had during the call.
+ *
+ * # Safety
+ * `m` is NULL or a live manager.
+ */
+size_t kuberef_len(const struct kuberef_manager *m);
+
+/* =========================================================================
+ * Storing, copying out and forgetting references (upstream `SetRef`,
+ * `GetRef`, `ClearRef`).
+ * ======================================================================== */
 
 /**
  * Stores a copy of `*ref` under `*id`, replacing any earlier reference
@@ -504,73 +542,6 @@ kuberef_status kuberef_get_ref(const struct kuberef_manager *m,
                                size_t *needed);
 
 /**
- * Like `kuberef_set_ref`, and writes the new reference's stamp to
- * `*stamp`: a nonzero number that no other reference stored in `m` has had
- * or will have (every store, even of an equal reference, gets a new one).
- * While this reference stays stored, `kuberef_get_stamp` returns the same
- * number, so a caller can keep what it built from it and skip copying it
- * again. `*stamp` is written only on `KUBEREF_OK`.
- * Returns what `kuberef_set_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
- * `stamp`); on any error the manager is unchanged.
- *
- * # Safety
- * Non-NULL pointers and views point to valid memory for the call.
- */
-kuberef_status kuberef_set_ref_stamped(struct kuberef_manager *m,
-                                       const struct kuberef_container_id *id,
-                                       const struct kuberef_object_reference *ref,
-                                       uint64_t *stamp);
-
-/**
- * Writes the stamp of the reference stored under `*id` to `*stamp`
- * without copying the reference (see `kuberef_set_ref_stamped`): equal to
- * a stamp seen earlier exactly when that same stored reference is still
- * the one under `*id`. `*stamp` is written only on `KUBEREF_OK`.
- * Returns `KUBEREF_OK`, `KUBEREF_NOT_FOUND`, `KUBEREF_NULL_ARGUMENT` (`m`,
- * `id` or `stamp`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
- *
- * # Safety
- * Non-NULL pointers and views point to valid memory for the call.
- */
-kuberef_status kuberef_get_stamp(const struct kuberef_manager *m,
-                                 const struct kuberef_container_id *id,
-                                 uint64_t *stamp);
-
-/**
- * Like `kuberef_get_ref`, and writes the stamp of the reference it copied
- * to `*stamp` (see `kuberef_set_ref_stamped`), taken under the same lock as
- * the copy. `*stamp` is written only on `KUBEREF_OK`.
- * Returns what `kuberef_get_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
- * `stamp`).
- *
- * # Safety
- * Non-NULL pointers and views point to valid memory for the call; `buf`
- * has `buf_len` writable bytes.
- */
-kuberef_status kuberef_get_ref_stamped(const struct kuberef_manager *m,
-                                       const struct kuberef_container_id *id,
-                                       struct kuberef_object_reference *out,
-                                       char *buf,
-                                       size_t buf_len,
-                                       size_t *needed,
-                                       uint64_t *stamp);
-
-/**
- * Like `kuberef_clear_ref`, and writes the stamp of the reference it
- * removed to `*stamp` (see `kuberef_set_ref_stamped`), so that a caller can
- * drop what it kept for that reference. `*stamp` is written only on
- * `KUBEREF_OK`.
- * Returns what `kuberef_clear_ref` returns (`KUBEREF_NULL_ARGUMENT` also
- * for `stamp`).
- *
- * # Safety
- * Non-NULL pointers and views point to valid memory for the call.
- */
-kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
-                                         const struct kuberef_container_id *id,
-                                         uint64_t *stamp);
-
-/**
  * Forgets the reference stored under `*id` (upstream `ClearRef`).
  * Returns `KUBEREF_OK` if one was removed, `KUBEREF_NOT_FOUND` if there was
  * none (upstream ignores that case; so may the caller), or an argument error.
@@ -580,34 +551,10 @@ kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
  */
 kuberef_status kuberef_clear_ref(struct kuberef_manager *m, const struct kuberef_container_id *id);
 
-/**
- * The number of references stored in `m`; 0 for NULL. With concurrent
- * writers it is a count the manager had during the call.
- *
- * # Safety
- * `m` is NULL or a live manager.
- */
-size_t kuberef_len(const struct kuberef_manager *m);
-
-/**
- * The change counter of `m`: the address of a 64-bit count that grows by
- * at least one with every change to the references stored in `m` (each
- * set and clear, and each batch of a bulk removal or a load; a clear of an
- * absent key may count too) before any get can see that change. Gets and
- * other reads never change it. If a caller loads the same value before and
- * after a get, nothing that get could see changed in between, so what the
- * caller copied stays current for as long as the counter keeps that value:
- * a cache can answer without calling the library.
- * Load it atomically and never write it: C11
- * `atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire)`,
- * or `__atomic_load_n(p, __ATOMIC_ACQUIRE)` in GCC and Clang. The address
- * stays valid until `m` is freed (for ever for the global manager); the
- * caller owns nothing. NULL for a NULL `m` or if the library panicked.
- *
- * # Safety
- * `m` is NULL or a live manager.
- */
-const uint64_t *kuberef_change_counter(const struct kuberef_manager *m);
+/* =========================================================================
+ * Upstream `GenerateContainerRef` (Kubernetes v1.18.6): a pod argument,
+ * checked, and the reference generated into the caller's buffer.
+ * ======================================================================== */
 
 /**
  * Builds the reference the kubelet stores for container `container_name` of
@@ -631,40 +578,9 @@ kuberef_status kuberef_generate_container_ref(const struct kuberef_pod *pod,
                                               size_t buf_len,
                                               size_t *needed);
 
-/**
- * Like `kuberef_generate_container_ref`, but the result borrows, as
- * upstream's does: each field of `*out` that upstream takes from the pod
- * (namespace, name, uid, resourceVersion, and kind and apiVersion when the
- * pod has them) is a view of the pod's own bytes, the constants `Pod` and
- * `v1` of the scheme fallback are views of static strings, and only the rest
- * (the field path; an apiVersion that is not one slice of the pod's, which
- * never happens with upstream's parsing) is written to `buf`, each followed
- * by a NUL: the exception to the header's rule that output strings are
- * copied into `buf`. Views into the pod are not NUL-terminated and are
- * valid as long as the pod's strings are; views into `buf` as long as
- * `buf` is. An empty field is the pod's own view of that field when it is
- * empty too and its pointer is not NULL (kind, namespace, name, uid,
- * apiVersion, resourceVersion); otherwise (the pod gave `{NULL, 0}`, or an
- * apiVersion that parses to nothing, such as `/` or `a/b/c`) it is the
- * library's static empty string. The field path is never empty.
- * `*needed` (when not NULL) is the room the written fields take in `buf`,
- * NULs included, and is written on `KUBEREF_OK` and
- * `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
- * No byte of the pod's strings is copied, and only the apiVersion (parsed)
- * and the container names (compared) are read.
- * Returns what `kuberef_generate_container_ref` returns.
- *
- * # Safety
- * Non-NULL pointers, views and arrays point to valid memory for the call;
- * `buf` has `buf_len` writable bytes.
- */
-kuberef_status kuberef_generate_container_ref_borrowed(const struct kuberef_pod *pod,
-                                                       struct kuberef_str container_name,
-                                                       uint32_t flags,
-                                                       struct kuberef_object_reference *out,
-                                                       char *buf,
-                                                       size_t buf_len,
-                                                       size_t *needed);
+/* =========================================================================
+ * Container IDs as text: upstream `ParseString` and `String`.
+ * ======================================================================== */
 
 /**
  * Parses `type://id` (upstream `ParseString`): every leading and trailing
@@ -697,6 +613,10 @@ kuberef_status kuberef_container_id_format(const struct kuberef_container_id *id
                                            size_t buf_len,
                                            size_t *needed);
 
+/* =========================================================================
+ * The library's version and ABI version, for the load-time check.
+ * ======================================================================== */
+
 /**
  * The library's version, such as `1.3.0`: a static NUL-terminated string,
  * never freed.
@@ -710,11 +630,10 @@ const char *kuberef_version(void);
  */
 uint32_t kuberef_abi_version(void);
 
-/**
- * A static, NUL-terminated English description of `status`, never freed;
- * unknown codes get a generic text.
- */
-const char *kuberef_status_message(uint32_t status);
+/* =========================================================================
+ * Leak control: removing the references of a pod, or of every container
+ * that is no longer alive, in bulk.
+ * ======================================================================== */
 
 /**
  * Removes every reference whose `uid` equals `pod_uid` byte for byte (for
@@ -753,6 +672,11 @@ kuberef_status kuberef_retain(struct kuberef_manager *m,
                               size_t n,
                               size_t *removed);
 
+/* =========================================================================
+ * Enumeration: every stored pair, shown to a caller's callback with no
+ * lock held.
+ * ======================================================================== */
+
 /**
  * Calls `visit(ctx, &id, &ref)` for every stored pair, and writes the
  * number of calls made to `*visited` when `visited` is not NULL. The
@@ -773,6 +697,11 @@ kuberef_status kuberef_for_each(const struct kuberef_manager *m,
                                 kuberef_visit_fn visit,
                                 void *ctx,
                                 size_t *visited);
+
+/* =========================================================================
+ * Persistence: saving every reference to a snapshot file atomically, and
+ * loading it back after a restart.
+ * ======================================================================== */
 
 /**
  * Writes every reference in `m` to the file at `path` atomically: into a
@@ -842,6 +771,10 @@ kuberef_status kuberef_load(struct kuberef_manager *m,
                             uint32_t flags,
                             size_t *loaded);
 
+/* =========================================================================
+ * Event JSON: a reference exactly as Go's `json.Marshal` writes it.
+ * ======================================================================== */
+
 /**
  * Writes `*ref` as JSON into `buf`, followed by a NUL: exactly the bytes
  * Go's `json.Marshal` produces for a `v1.ObjectReference` with these
@@ -864,6 +797,10 @@ kuberef_status kuberef_ref_to_json(const struct kuberef_object_reference *ref,
                                    size_t buf_len,
                                    size_t *needed);
 
+/* =========================================================================
+ * Counters a kubelet can export as metrics.
+ * ======================================================================== */
+
 /**
  * Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
  * `out->size = sizeof(kuberef_stats)` first; a size smaller than this
@@ -878,6 +815,139 @@ kuberef_status kuberef_ref_to_json(const struct kuberef_object_reference *ref,
  * writable bytes.
  */
 kuberef_status kuberef_get_stats(const struct kuberef_manager *m, struct kuberef_stats *out);
+
+/* =========================================================================
+ * Binding support: exports that exist so that a binding in another
+ * language (the Go binding) can keep what it built from a stored reference
+ * and answer from it without calling the library, and can generate a
+ * reference that shares the pod's own strings, as upstream's does. C
+ * callers may use them too; they are part of ABI 1 and frozen like every
+ * other symbol. A future need extends an existing function's contract
+ * (for example an optional out-parameter that accepts NULL) rather than
+ * adding another variant of it.
+ * ======================================================================== */
+
+/**
+ * Like `kuberef_set_ref`, and writes the new reference's stamp to
+ * `*stamp`: a nonzero number that no other reference stored in `m` has had
+ * or will have (every store, even of an equal reference, gets a new one).
+ * While this reference stays stored, `kuberef_get_stamp` returns the same
+ * number, so a caller can keep what it built from it and skip copying it
+ * again. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns what `kuberef_set_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+ * `stamp`); on any error the manager is unchanged.
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_set_ref_stamped(struct kuberef_manager *m,
+                                       const struct kuberef_container_id *id,
+                                       const struct kuberef_object_reference *ref,
+                                       uint64_t *stamp);
+
+/**
+ * Writes the stamp of the reference stored under `*id` to `*stamp`
+ * without copying the reference (see `kuberef_set_ref_stamped`): equal to
+ * a stamp seen earlier exactly when that same stored reference is still
+ * the one under `*id`. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns `KUBEREF_OK`, `KUBEREF_NOT_FOUND`, `KUBEREF_NULL_ARGUMENT` (`m`,
+ * `id` or `stamp`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_get_stamp(const struct kuberef_manager *m,
+                                 const struct kuberef_container_id *id,
+                                 uint64_t *stamp);
+
+/**
+ * Like `kuberef_get_ref`, and writes the stamp of the reference it copied
+ * to `*stamp` (see `kuberef_set_ref_stamped`), taken under the same lock as
+ * the copy. `*stamp` is written only on `KUBEREF_OK`.
+ * Returns what `kuberef_get_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
+ * `stamp`).
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call; `buf`
+ * has `buf_len` writable bytes.
+ */
+kuberef_status kuberef_get_ref_stamped(const struct kuberef_manager *m,
+                                       const struct kuberef_container_id *id,
+                                       struct kuberef_object_reference *out,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *needed,
+                                       uint64_t *stamp);
+
+/**
+ * Like `kuberef_clear_ref`, and writes the stamp of the reference it
+ * removed to `*stamp` (see `kuberef_set_ref_stamped`), so that a caller can
+ * drop what it kept for that reference. `*stamp` is written only on
+ * `KUBEREF_OK`.
+ * Returns what `kuberef_clear_ref` returns (`KUBEREF_NULL_ARGUMENT` also
+ * for `stamp`).
+ *
+ * # Safety
+ * Non-NULL pointers and views point to valid memory for the call.
+ */
+kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
+                                         const struct kuberef_container_id *id,
+                                         uint64_t *stamp);
+
+/**
+ * The change counter of `m`: the address of a 64-bit count that grows by
+ * at least one with every change to the references stored in `m` (each
+ * set and clear, and each batch of a bulk removal or a load; a clear of an
+ * absent key may count too) before any get can see that change. Gets and
+ * other reads never change it. If a caller loads the same value before and
+ * after a get, nothing that get could see changed in between, so what the
+ * caller copied stays current for as long as the counter keeps that value:
+ * a cache can answer without calling the library.
+ * Load it atomically and never write it: C11
+ * `atomic_load_explicit((const _Atomic uint64_t *)p, memory_order_acquire)`,
+ * or `__atomic_load_n(p, __ATOMIC_ACQUIRE)` in GCC and Clang. The address
+ * stays valid until `m` is freed (for ever for the global manager); the
+ * caller owns nothing. NULL for a NULL `m` or if the library panicked.
+ *
+ * # Safety
+ * `m` is NULL or a live manager.
+ */
+const uint64_t *kuberef_change_counter(const struct kuberef_manager *m);
+
+/**
+ * Like `kuberef_generate_container_ref`, but the result borrows, as
+ * upstream's does: each field of `*out` that upstream takes from the pod
+ * (namespace, name, uid, resourceVersion, and kind and apiVersion when the
+ * pod has them) is a view of the pod's own bytes, the constants `Pod` and
+ * `v1` of the scheme fallback are views of static strings, and only the rest
+ * (the field path; an apiVersion that is not one slice of the pod's, which
+ * never happens with upstream's parsing) is written to `buf`, each followed
+ * by a NUL: the exception to the header's rule that output strings are
+ * copied into `buf`. Views into the pod are not NUL-terminated and are
+ * valid as long as the pod's strings are; views into `buf` as long as
+ * `buf` is. An empty field is the pod's own view of that field when it is
+ * empty too and its pointer is not NULL (kind, namespace, name, uid,
+ * apiVersion, resourceVersion); otherwise (the pod gave `{NULL, 0}`, or an
+ * apiVersion that parses to nothing, such as `/` or `a/b/c`) it is the
+ * library's static empty string. The field path is never empty.
+ * `*needed` (when not NULL) is the room the written fields take in `buf`,
+ * NULs included, and is written on `KUBEREF_OK` and
+ * `KUBEREF_BUFFER_TOO_SMALL`; `*out` and `buf` only on `KUBEREF_OK`.
+ * No byte of the pod's strings is copied, and only the apiVersion (parsed)
+ * and the container names (compared) are read.
+ * Returns what `kuberef_generate_container_ref` returns.
+ *
+ * # Safety
+ * Non-NULL pointers, views and arrays point to valid memory for the call;
+ * `buf` has `buf_len` writable bytes.
+ */
+kuberef_status kuberef_generate_container_ref_borrowed(const struct kuberef_pod *pod,
+                                                       struct kuberef_str container_name,
+                                                       uint32_t flags,
+                                                       struct kuberef_object_reference *out,
+                                                       char *buf,
+                                                       size_t buf_len,
+                                                       size_t *needed);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -697,7 +697,7 @@ fn exported_symbols() -> Vec<String> {
 }
 
 /// Every `extern "C" fn` in src/: its name and whether its body starts with
-/// `ffi_boundary!("<that name>"` (either macro form).
+/// `ffi_boundary!("<that name>"` or `ffi_boundary!(status, "<that name>"`.
 fn source_exports() -> Vec<(String, bool)> {
     fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -729,7 +729,7 @@ fn source_exports() -> Vec<(String, bool)> {
             let guarded = first
                 .strip_prefix("ffi_boundary!(")
                 .map(|m| m.trim_start())
-                .map(|m| m.strip_prefix("status").unwrap_or(m).trim_start())
+                .map(|m| m.strip_prefix("status,").unwrap_or(m).trim_start())
                 .is_some_and(|m| m.starts_with(&format!("\"{name}\"")));
             found.push((name, guarded));
         }

@@ -1049,9 +1049,9 @@ impl Fuzz {
         let msg = unsafe { CStr::from_ptr(kuberef_status_message(code)) };
         let unknown = unsafe { CStr::from_ptr(kuberef_status_message(u32::MAX)) };
         assert!(!msg.to_bytes().is_empty());
-        // Codes 0..=KUBEREF_FILE_NOT_REGULAR (the newest) have their own texts.
+        // Codes 0..=LAST_STATUS (the newest) have their own texts.
         assert_eq!(
-            code > KUBEREF_FILE_NOT_REGULAR,
+            code > kuberef::ffi::status::LAST_STATUS,
             msg == unknown,
             "status_message({code})"
         );

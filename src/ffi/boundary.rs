@@ -3,7 +3,10 @@
 
 use std::os::raw::c_char;
 
+use super::status::*;
 use super::types::*;
+use crate::manager::RefManager;
+use crate::reference::ObjectReferenceRef;
 use crate::MAX_STR_LEN;
 
 /// Runs an export's body inside `catch_unwind`, so that no panic unwinds into
@@ -11,17 +14,17 @@ use crate::MAX_STR_LEN;
 /// export's own name (the panic-injection tests, through `crate::fault`, and
 /// the export audit key on it).
 ///
-/// * `ffi_boundary!(status "name", { ... })`: the body evaluates to
+/// * `ffi_boundary!(status, "name", { ... })`: the body evaluates to
 ///   `Result<(), kuberef_status>`; the export returns `KUBEREF_OK`, the error,
 ///   or `KUBEREF_PANIC`.
 /// * `ffi_boundary!("name", default, { ... })`: the body evaluates to the
 ///   export's return value; a panic returns `default`.
 macro_rules! ffi_boundary {
-    (status $name:literal, $body:block) => {
-        ffi_boundary!($name, $crate::ffi::types::KUBEREF_PANIC, {
-            let r: ::std::result::Result<(), $crate::ffi::types::kuberef_status> = (|| $body)();
+    (status, $name:literal, $body:block) => {
+        ffi_boundary!($name, $crate::ffi::status::KUBEREF_PANIC, {
+            let r: ::std::result::Result<(), $crate::ffi::status::kuberef_status> = (|| $body)();
             match r {
-                Ok(()) => $crate::ffi::types::KUBEREF_OK,
+                Ok(()) => $crate::ffi::status::KUBEREF_OK,
                 Err(s) => s,
             }
         })
@@ -46,6 +49,17 @@ pub(crate) unsafe fn non_null<'a, T>(p: *const T) -> Result<&'a T, kuberef_statu
     // SAFETY: the caller guarantees a non-NULL pointer points to a valid T
     // for the duration of the call (the documented contract).
     unsafe { p.as_ref() }.ok_or(KUBEREF_NULL_ARGUMENT)
+}
+
+/// A manager argument: `KUBEREF_NULL_ARGUMENT` when NULL.
+///
+/// # Safety
+/// `m` is NULL or a live manager.
+pub(crate) unsafe fn manager<'a>(
+    m: *const kuberef_manager,
+) -> Result<&'a RefManager, kuberef_status> {
+    // SAFETY: forwarded to the caller.
+    unsafe { non_null(m) }.map(|m| &m.0)
 }
 
 /// A required output pointer: `KUBEREF_NULL_ARGUMENT` when NULL.
@@ -176,5 +190,19 @@ pub(crate) unsafe fn set_needed(needed: *mut usize, n: usize) {
     // SAFETY: the caller guarantees a non-NULL `needed` is writable.
     if let Some(p) = unsafe { needed.as_mut() } {
         *p = n;
+    }
+}
+
+/// Views of a reference's seven fields, pointers as they are (see
+/// [`view_of`]).
+pub(crate) fn ref_views(r: &ObjectReferenceRef<'_>) -> kuberef_object_reference {
+    kuberef_object_reference {
+        kind: view_of(r.kind),
+        namespace_: view_of(r.namespace),
+        name: view_of(r.name),
+        uid: view_of(r.uid),
+        api_version: view_of(r.api_version),
+        resource_version: view_of(r.resource_version),
+        field_path: view_of(r.field_path),
     }
 }

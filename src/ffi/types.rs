@@ -1,5 +1,6 @@
-//! The C ABI's types and constants (ABI 1). Every item here appears in
-//! `include/kuberef.h`; numbers never change meaning.
+//! Types and general constants: the ABI version and the functions it
+//! comprises, the string limit, the views every function takes and returns,
+//! and the manager handle.
 
 #![allow(non_camel_case_types)]
 
@@ -7,26 +8,28 @@ use std::os::raw::c_char;
 
 /// The version of the C ABI this header describes.
 ///
-/// ABI 1 is: the functions `kuberef_global`, `kuberef_manager_new`,
-/// `kuberef_manager_free`, `kuberef_set_ref`, `kuberef_get_ref`,
-/// `kuberef_clear_ref`, `kuberef_len`, `kuberef_generate_container_ref`,
-/// `kuberef_container_id_parse`, `kuberef_container_id_format`,
-/// `kuberef_version`, `kuberef_abi_version` and `kuberef_status_message`;
-/// the types `kuberef_status`, `kuberef_str`, `kuberef_container_id`,
-/// `kuberef_object_reference`, `kuberef_pod` and `kuberef_manager`; and the
-/// constants `KUBEREF_ABI_VERSION`, `KUBEREF_MAX_STR_LEN`,
-/// `KUBEREF_GENERATE_EPHEMERAL_CONTAINERS` and the status codes
-/// `KUBEREF_OK` to `KUBEREF_PANIC`. None of them ever changes meaning
-/// (signature, layout, numbers or behaviour).
+/// ABI 1 is every function, type and constant this header declares. Its
+/// functions, by the library version that added them:
+/// 1.0.0: `kuberef_global`, `kuberef_manager_new`, `kuberef_manager_free`,
+/// `kuberef_len`, `kuberef_set_ref`, `kuberef_get_ref`, `kuberef_clear_ref`,
+/// `kuberef_generate_container_ref`, `kuberef_container_id_parse`,
+/// `kuberef_container_id_format`, `kuberef_version`, `kuberef_abi_version`,
+/// `kuberef_status_message`;
+/// 1.1.0: `kuberef_clear_pod`, `kuberef_retain`, `kuberef_for_each`,
+/// `kuberef_save`, `kuberef_load`, `kuberef_ref_to_json`, `kuberef_get_stats`;
+/// 1.2.0: `kuberef_set_ref_stamped`, `kuberef_get_stamp`,
+/// `kuberef_get_ref_stamped`, `kuberef_clear_ref_stamped`;
+/// 1.3.0: `kuberef_change_counter`, `kuberef_generate_container_ref_borrowed`.
 ///
-/// The rule: this number, and with it the SONAME `libkuberef.so.N`, changes
-/// only if an ABI 1 symbol would have to change meaning. Additions (new
-/// functions, new flags, new types) keep both, so a program built against
-/// ABI 1 runs unchanged on every later ABI 1 library. On an older library,
-/// a program that calls an added function gets an undefined-symbol error
-/// (at `dlopen(RTLD_NOW)`, at start with `-z now`, else at the first call),
-/// and a new flag gets `KUBEREF_INVALID_ARGUMENT`: never a silent
-/// misbehaviour.
+/// None of them ever changes meaning (signature, layout, numbers or
+/// behaviour). The rule: this number, and with it the SONAME
+/// `libkuberef.so.N`, changes only if an ABI 1 symbol would have to change
+/// meaning. Additions (new functions, new flags, new status codes, new
+/// types) keep both, so a program built against ABI 1 runs unchanged on
+/// every later ABI 1 library. On an older library, a program that calls an
+/// added function gets an undefined-symbol error (at `dlopen(RTLD_NOW)`, at
+/// start with `-z now`, else at the first call), and a new flag gets
+/// `KUBEREF_INVALID_ARGUMENT`: never a silent misbehaviour.
 ///
 /// A plugin checks at load time that `kuberef_abi_version()` (the library
 /// the dynamic linker found) equals this compile-time number, and refuses
@@ -36,31 +39,8 @@ pub const KUBEREF_ABI_VERSION: u32 = 1;
 /// The largest string the library accepts in any view, in bytes (64 MiB).
 /// Longer views get `KUBEREF_INVALID_ARGUMENT`.
 pub const KUBEREF_MAX_STR_LEN: usize = 67108864;
+
 const _: () = assert!(KUBEREF_MAX_STR_LEN == crate::MAX_STR_LEN);
-
-/// The status every fallible function returns. The numbers are stable:
-/// a code is never renumbered or reused.
-pub type kuberef_status = u32;
-
-/// Success; outputs were written.
-pub const KUBEREF_OK: kuberef_status = 0;
-/// No reference is stored under that container ID.
-pub const KUBEREF_NOT_FOUND: kuberef_status = 1;
-/// A required pointer argument was NULL.
-pub const KUBEREF_NULL_ARGUMENT: kuberef_status = 2;
-/// A view or array with a NULL pointer and a non-zero length, a string over
-/// `KUBEREF_MAX_STR_LEN`, or an unknown flag.
-pub const KUBEREF_INVALID_ARGUMENT: kuberef_status = 3;
-/// The output buffer is too small; `*needed` (when given) holds the size that
-/// suffices, and nothing else was written.
-pub const KUBEREF_BUFFER_TOO_SMALL: kuberef_status = 4;
-/// The text is not `type://id`.
-pub const KUBEREF_INVALID_CONTAINER_ID: kuberef_status = 5;
-/// The library panicked inside the call. A call that stores or clears one
-/// reference changed nothing; a bulk removal (`kuberef_clear_pod`,
-/// `kuberef_retain`, `kuberef_load` with `KUBEREF_LOAD_REPLACE`) may have
-/// removed part of what it would have. Every stored reference stays whole.
-pub const KUBEREF_PANIC: kuberef_status = 6;
 
 /// `kuberef_generate_container_ref` flag: search the pod's ephemeral
 /// containers too, as with the EphemeralContainers feature gate on

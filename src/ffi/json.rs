@@ -1,0 +1,45 @@
+//! Event JSON: a reference exactly as Go's `json.Marshal` writes it.
+
+use std::os::raw::c_char;
+
+use super::boundary::*;
+use super::status::*;
+use super::types::*;
+
+/// Writes `*ref` as JSON into `buf`, followed by a NUL: exactly the bytes
+/// Go's `json.Marshal` produces for a `v1.ObjectReference` with these
+/// fields (field order `kind, namespace, name, uid, apiVersion,
+/// resourceVersion, fieldPath`; empty fields omitted; `<`, `>`, `&`,
+/// U+2028, U+2029 and control characters escaped as Go does; each byte of
+/// invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`.
+/// `*needed`, when not NULL, receives the JSON's length plus one on
+/// `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when
+/// `buf_len` is 0.
+/// Returns `KUBEREF_OK`, `KUBEREF_BUFFER_TOO_SMALL`, `KUBEREF_NULL_ARGUMENT`
+/// (`ref`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// `ref` is NULL or valid with valid views; `buf` has `buf_len` writable
+/// bytes; `needed` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_ref_to_json(
+    r#ref: *const kuberef_object_reference,
+    buf: *mut c_char,
+    buf_len: usize,
+    needed: *mut usize,
+) -> kuberef_status {
+    ffi_boundary!(status, "kuberef_ref_to_json", {
+        // SAFETY: the caller's contract (see the header).
+        let (r, buf) = unsafe { (object_reference(r#ref)?, out_buf(buf, buf_len)?) };
+        let json = crate::json::object_reference_json(&r);
+        let total = json.len() + 1;
+        // SAFETY: as above.
+        unsafe { set_needed(needed, total) };
+        if buf.len() < total {
+            return Err(KUBEREF_BUFFER_TOO_SMALL);
+        }
+        buf[..json.len()].copy_from_slice(&json);
+        buf[json.len()] = 0;
+        Ok(())
+    })
+}

@@ -1,0 +1,85 @@
+//! Counters a kubelet can export as metrics.
+
+#![allow(non_camel_case_types)]
+
+use super::boundary::*;
+use super::status::*;
+use super::types::*;
+
+/// The version of `kuberef_stats` this header describes.
+pub const KUBEREF_STATS_VERSION: u32 = 1;
+
+/// A manager's counters, filled by `kuberef_get_stats`. Grows only at the end: the
+/// caller sets `size` to `sizeof(kuberef_stats)` before the call and the
+/// library writes only what fits in `size` bytes, so a program built against
+/// this header keeps working with later libraries. Every counter is summed
+/// over the manager's shards without stopping writers: each is a value it
+/// had during the call, and they may disagree slightly under concurrency.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct kuberef_stats {
+    /// In: `sizeof(kuberef_stats)` as the caller knows it. Left as is.
+    pub size: u32,
+    /// Out: the version of the filled struct (`KUBEREF_STATS_VERSION`).
+    pub version: u32,
+    /// References stored by `kuberef_set_ref` (overwrites included) and by
+    /// `kuberef_load`.
+    pub sets: u64,
+    /// Lookups by `kuberef_get_ref`: `hits + misses`.
+    pub gets: u64,
+    /// Lookups that found a reference.
+    pub hits: u64,
+    /// Lookups that found none.
+    pub misses: u64,
+    /// References removed by `kuberef_clear_ref` (calls that found none are
+    /// not counted).
+    pub clears: u64,
+    /// References removed in bulk by `kuberef_clear_pod`, `kuberef_retain`
+    /// and `kuberef_load` with `KUBEREF_LOAD_REPLACE`.
+    pub pruned: u64,
+    /// References stored now.
+    pub count: u64,
+    /// Approximate bytes the stored references use: entries and hash-table
+    /// slots, without allocator overhead.
+    pub bytes: u64,
+}
+
+/// Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
+/// `out->size = sizeof(kuberef_stats)` first; a size smaller than this
+/// header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
+/// always on (relaxed per-shard atomics) and summed here; each shard's lock
+/// is taken briefly to size its table.
+/// Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),
+/// `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
+///
+/// # Safety
+/// `m` is NULL or a live manager; `out` is NULL or points to `out->size`
+/// writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kuberef_get_stats(
+    m: *const kuberef_manager,
+    out: *mut kuberef_stats,
+) -> kuberef_status {
+    ffi_boundary!(status, "kuberef_get_stats", {
+        // SAFETY: the caller's contract (see the header).
+        let (m, out) = unsafe { (manager(m)?, non_null_mut(out)?) };
+        let size = out.size;
+        if (size as usize) < std::mem::size_of::<kuberef_stats>() {
+            return Err(KUBEREF_INVALID_ARGUMENT);
+        }
+        let s = m.stats();
+        *out = kuberef_stats {
+            size,
+            version: KUBEREF_STATS_VERSION,
+            sets: s.sets,
+            gets: s.gets,
+            hits: s.hits,
+            misses: s.misses,
+            clears: s.clears,
+            pruned: s.pruned,
+            count: s.count,
+            bytes: s.bytes,
+        };
+        Ok(())
+    })
+}
