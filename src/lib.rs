@@ -2,8 +2,8 @@
 //! (`RefManager`, `GenerateContainerRef`, `ContainerID`) as a safe Rust
 //! library with a stable C ABI (see `include/kuberef.h`).
 //!
-//! The semantics live in safe Rust: [`container_id`], [`reference`] and
-//! [`manager`] (upstream's), and [`prune`], [`enumerate`], [`persist`],
+//! The semantics live in safe Rust: [`container_id`], [`reference`],
+//! [`generate`] and [`manager`] (upstream's), and [`prune`], [`enumerate`], [`persist`],
 //! [`json`] and [`stats`] (what kuberef adds). The [`ffi`] module is the C
 //! ABI: it only checks, converts and catches panics; the core never uses it.
 
@@ -16,6 +16,7 @@ pub mod fault;
 #[cfg(not(feature = "panic-injection"))]
 mod fault;
 pub mod ffi;
+pub mod generate;
 pub mod json;
 pub mod manager;
 pub mod persist;
@@ -24,10 +25,10 @@ pub mod reference;
 pub mod stats;
 
 pub use container_id::{ContainerId, ContainerIdRef, InvalidContainerId};
+pub use generate::{
+    generate_container_ref, GenerateOptions, GeneratedRef, Pod, IMPLICIT_CONTAINER_PREFIX,
+};
 pub use manager::{RefManager, StoredRef, TooLong, MAX_STR_LEN};
 pub use persist::{LoadError, LoadMode, SaveError};
-pub use reference::{
-    generate_container_ref, GenerateOptions, GeneratedRef, ObjectReference, ObjectReferenceRef,
-    Pod, IMPLICIT_CONTAINER_PREFIX,
-};
+pub use reference::{ObjectReference, ObjectReferenceRef};
 pub use stats::Stats;

@@ -7,7 +7,8 @@ use super::boundary::*;
 use super::buffer::write_ref;
 use super::status::*;
 use super::types::*;
-use crate::reference::{self, ContainerNames, GenerateOptions, Pieces};
+use crate::generate::{self, ContainerNames, GenerateOptions};
+use crate::reference::Pieces;
 
 /// Container names checked by `valid_names`: every view is known valid.
 #[repr(transparent)]
@@ -44,11 +45,11 @@ impl ContainerNames for ValidNames {
 /// Non-NULL pointers, views and arrays point to valid memory for the call.
 unsafe fn pod_arg<'a>(
     pod: *const kuberef_pod,
-) -> Result<reference::Pod<'a, ValidNames>, kuberef_status> {
+) -> Result<generate::Pod<'a, ValidNames>, kuberef_status> {
     // SAFETY: forwarded to the caller.
     unsafe {
         let p = non_null(pod)?;
-        Ok(reference::Pod {
+        Ok(generate::Pod {
             kind: str_view(p.kind)?,
             api_version: str_view(p.api_version)?,
             namespace: str_view(p.namespace_)?,
@@ -92,12 +93,12 @@ pub(super) unsafe fn generate_args<'a>(
     let opts = GenerateOptions {
         ephemeral_containers: flags & KUBEREF_GENERATE_EPHEMERAL_CONTAINERS != 0,
     };
-    let g = reference::generate_container_ref(&pod, container, opts);
+    let g = generate::generate_container_ref(&pod, container, opts);
     Ok((g, pod.api_version, out, buf))
 }
 
 pub(super) type GenerateArgs<'a> = (
-    reference::GeneratedRef<'a>,
+    generate::GeneratedRef<'a>,
     &'a [u8],
     &'a mut kuberef_object_reference,
     &'a mut [u8],

@@ -150,7 +150,7 @@ impl RefManager {
     }
 
     /// Like [`set`](Self::set), with fields given as pieces (for example a
-    /// [`GeneratedRef`](crate::reference::GeneratedRef)'s, without building
+    /// [`GeneratedRef`](crate::generate::GeneratedRef)'s, without building
     /// an owned reference first).
     pub fn set_pieces(
         &self,
