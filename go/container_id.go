@@ -40,9 +40,9 @@ func ParseContainerID(containerID string) ContainerID {
 // rules, so every length gives upstream's result and no other error.
 func (c *ContainerID) ParseString(data string) error {
 	switch st := c.parse(data); st {
-	case statusOK:
+	case StatusOK:
 		return nil
-	case statusInvalidContainer:
+	case StatusInvalidContainerID:
 		return fmt.Errorf("invalid container ID: %q", data) // upstream's error
 	default:
 		return &Error{Op: "ParseString", Status: st}
@@ -50,19 +50,19 @@ func (c *ContainerID) ParseString(data string) error {
 }
 
 // parse is ParseString returning the library's status instead of an error:
-// statusOK (c set), statusInvalidContainer or an internal failure (c
+// StatusOK (c set), StatusInvalidContainerID or an internal failure (c
 // unchanged).
 func (c *ContainerID) parse(data string) uint32 {
-	if len(data) > maxStrLen {
+	if len(data) > MaxStringLen {
 		typ, id, ok := parseLong(data)
 		if !ok {
-			return statusInvalidContainer
+			return StatusInvalidContainerID
 		}
 		c.Type, c.ID = typ, id
-		return statusOK
+		return StatusOK
 	}
 	r := cParse(data)
-	if r.status == statusOK {
+	if r.status == StatusOK {
 		c.Type = data[r.off[0] : r.off[0]+r.len[0]]
 		c.ID = data[r.off[1] : r.off[1]+r.len[1]]
 	}
@@ -109,37 +109,3 @@ func (c *ContainerID) MarshalJSON() ([]byte, error) {
 func (c *ContainerID) UnmarshalJSON(data []byte) error {
 	return c.ParseString(string(data))
 }
-
-// MaxStringLen is the longest string, in bytes, the C library accepts
-// (KUBEREF_MAX_STR_LEN, 64 MiB). Each function's documentation says what it
-// does with a longer one, and the README lists them all (Go, "Differences
-// from upstream").
-const MaxStringLen = maxStrLen
-
-// Error is a failure reported by the C library that has no upstream
-// equivalent: a string over MaxStringLen where the function cannot give
-// upstream's answer without storing or passing it (SetRef panics with it,
-// GenerateContainerRef returns it), or an internal failure of the library
-// (KUBEREF_PANIC, or the C allocator failing), which no input causes and
-// with which functions without an error result panic.
-type Error struct {
-	Op     string // the Go operation, e.g. "SetRef"
-	Status uint32 // the library's kuberef_status
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("kuberef: %s: %s (status %d)", e.Op, statusMessage(e.Status), e.Status)
-}
-
-func statusMessage(s uint32) string {
-	if s == statusOutOfMemory {
-		return "out of memory"
-	}
-	return cMessage(s)
-}
-
-// ABIVersion returns the ABI version of the loaded C library (1).
-func ABIVersion() uint32 { return cABIVersion() }
-
-// LibraryVersion returns the version of the loaded C library, e.g. "1.3.0".
-func LibraryVersion() string { return cVersion() }

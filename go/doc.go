@@ -15,10 +15,11 @@
 // Linking: by default the package links libkuberef.so dynamically, with
 // flags from pkg-config (set PKG_CONFIG_PATH to the directory holding
 // kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
-// Go binary instead. See the repository README, section "Go".
+// Go binary instead. See docs/go.md in the repository.
 //
-// Every operation is at most one cgo call (a GetRef after a change: two;
-// ContainerID's String and MarshalJSON: none): strings are passed to C as
+// Every operation is at most one cgo call (a GetRef that copies a changed
+// reference: two; a GetRef in an unchanged manager, and ContainerID's String
+// and MarshalJSON: none): strings are passed to C as
 // pointer and length for the duration of the call (no C.CString copies), C
 // never keeps a Go pointer, and references come back shared, as upstream's
 // are: GetRef returns the same pointer while the stored reference stays the
@@ -27,5 +28,5 @@
 // Strings longer than MaxStringLen (64 MiB), which the C library refuses,
 // get upstream's own answer wherever there is one without storing them;
 // GenerateContainerRef returns an error for them and SetRef panics. Each
-// function's documentation says which; the README lists them all.
+// function's documentation says which; docs/go.md lists them all.
 package kuberef

@@ -199,3 +199,92 @@ func TestGenerateContainerRefInternTable(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// The cases of upstream's ref_test.go (v1.18.6) with the field paths the
+// real code produces (the test's own expected field paths are never compared
+// upstream and are wrong).
+func TestGenerateContainerRefUpstreamCases(t *testing.T) {
+	base := v1.ObjectReference{Kind: "Pod", APIVersion: "v1", Name: "ok", Namespace: "test-ns", UID: "bar", ResourceVersion: "42"}
+	defaulted := okPod()
+	defaulted.SelfLink = "/api/v1/pods/ok"
+	cases := []struct {
+		name      string
+		pod       *v1.Pod
+		container *v1.Container
+		fieldPath string
+	}{
+		{"by-name", okPod(), &v1.Container{Name: "by-name"}, "spec.containers{by-name}"},
+		{"no-name", okPod(), &v1.Container{}, "spec.containers[1]"},
+		{"defaulted-selflink", defaulted, &v1.Container{Name: "by-name"}, "spec.containers{by-name}"},
+		{"implicitly-required", okPod(), &v1.Container{Name: "net"}, kuberef.ImplicitContainerPrefix + "net"},
+	}
+	for _, c := range cases {
+		got, err := kuberef.GenerateContainerRef(c.pod, c.container)
+		want := base
+		want.FieldPath = c.fieldPath
+		if err != nil || *got != want {
+			t.Errorf("%s: GenerateContainerRef = %+v, %v; want %+v", c.name, got, err, want)
+		}
+	}
+}
+
+func TestGenerateContainerRefShapes(t *testing.T) {
+	pod := &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "n", UID: "u", ResourceVersion: "1"},
+		Spec: v1.PodSpec{
+			Containers:     []v1.Container{{Name: "foo"}, {Name: "bar"}, {Name: ""}, {Name: "baz"}},
+			InitContainers: []v1.Container{{Name: "init"}, {Name: ""}, {Name: "foo"}},
+			EphemeralContainers: []v1.EphemeralContainer{
+				{EphemeralContainerCommon: v1.EphemeralContainerCommon{Name: "debug"}},
+			},
+		},
+	}
+	check := func(name, wantPath, wantKind, wantAV string) {
+		t.Helper()
+		got, err := kuberef.GenerateContainerRef(pod, &v1.Container{Name: name})
+		if err != nil || got.FieldPath != wantPath || got.Kind != wantKind || got.APIVersion != wantAV ||
+			got.Name != "p" || got.Namespace != "n" || got.UID != "u" || got.ResourceVersion != "1" {
+			t.Errorf("container %q: %+v, %v; want path %q kind %q apiVersion %q", name, got, err, wantPath, wantKind, wantAV)
+		}
+	}
+	// Empty TypeMeta: the kubelet's scheme gives Pod/v1.
+	check("foo", "spec.containers{foo}", "Pod", "v1")
+	check("", "spec.containers[2]", "Pod", "v1")
+	check("init", "spec.initContainers{init}", "Pod", "v1")
+	check("debug", "implicitly required container debug", "Pod", "v1")
+	kuberef.SetEphemeralContainersEnabled(true)
+	check("debug", "spec.ephemeralContainers{debug}", "Pod", "v1")
+	kuberef.SetEphemeralContainersEnabled(false)
+	if kuberef.EphemeralContainersEnabled() {
+		t.Fatal("gate still on")
+	}
+	pod.TypeMeta = metav1.TypeMeta{Kind: "Thing", APIVersion: "apps/v1beta1"}
+	check("baz", "spec.containers{baz}", "Thing", "apps/v1beta1")
+	// An unparsable APIVersion drops the version; with no Kind left the
+	// scheme decides.
+	pod.TypeMeta = metav1.TypeMeta{Kind: "X", APIVersion: "a/b/c"}
+	check("baz", "spec.containers{baz}", "X", "")
+	pod.TypeMeta = metav1.TypeMeta{Kind: "", APIVersion: "a/b/c"}
+	check("baz", "spec.containers{baz}", "Pod", "v1")
+	// Many containers (more than the helper keeps on its stack) and long names.
+	big := &v1.Pod{}
+	for i := 0; i < 100; i++ {
+		big.Spec.Containers = append(big.Spec.Containers, v1.Container{Name: fmt.Sprintf("c%03d-%s", i, strings.Repeat("x", i))})
+	}
+	name := big.Spec.Containers[99].Name
+	got, err := kuberef.GenerateContainerRef(big, &v1.Container{Name: name})
+	if err != nil || got.FieldPath != "spec.containers{"+name+"}" {
+		t.Errorf("big pod: %+v %v", got, err)
+	}
+	long := strings.Repeat("z", 5000)
+	got, err = kuberef.GenerateContainerRef(big, &v1.Container{Name: long})
+	if err != nil || got.FieldPath != kuberef.ImplicitContainerPrefix+long {
+		t.Errorf("long name: %v", err)
+	}
+	if _, err := kuberef.GenerateContainerRef(nil, &v1.Container{}); err != kuberef.ErrNilPod {
+		t.Errorf("nil pod: %v", err)
+	}
+	if _, err := kuberef.GenerateContainerRef(pod, nil); err != kuberef.ErrNilContainer {
+		t.Errorf("nil container: %v", err)
+	}
+}

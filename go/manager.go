@@ -154,7 +154,7 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	}
 	after := r.changes()
 	runtime.KeepAlive(r)
-	if st != statusOK {
+	if st != StatusOK {
 		panic(&Error{Op: "SetRef", Status: st})
 	}
 	// A set counts exactly one change: if the counter moved by one, no other
@@ -206,19 +206,19 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		return e.ref, true
 	}
 	// Checked here, off the cached path: an over-limit ID is never cached.
-	if len(id.Type) > maxStrLen || len(id.ID) > maxStrLen {
+	if len(id.Type) > MaxStringLen || len(id.ID) > MaxStringLen {
 		r.getStripe(id.ID).unasked.Add(1)
 		return nil, false
 	}
 	st, stamp := cStamp(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
-	case statusOK:
+	case StatusOK:
 		if e != nil && e.stamp == stamp {
 			e.seen.Store(seen)
 			return e.ref, true
 		}
-	case statusNotFound:
+	case StatusNotFound:
 		if e != nil {
 			r.forget(id)
 		}
@@ -234,24 +234,24 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	b := new(refBlock)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
-	if res.status == statusOK {
+	if res.status == StatusOK {
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
 		r.remember(id, &b.ref, res.stamp, seen)
 		return &b.ref, true
 	}
-	for res.status == statusBufferTooSmall { // a longer reference: size it exactly
+	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
 		extra.Add(1)
 		res = cGet(m, id.Type, id.ID, &buf[0], len(buf))
 		runtime.KeepAlive(r)
-		if res.status == statusOK {
+		if res.status == StatusOK {
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
 			r.remember(id, ref, res.stamp, seen)
 			return ref, true
 		}
 	}
-	if res.status == statusNotFound {
+	if res.status == StatusNotFound {
 		r.forget(id)
 		return nil, false
 	}
@@ -281,7 +281,7 @@ func (r *RefManager) ClearRef(id ContainerID) {
 	st, _ := cClear(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
-	case statusOK, statusNotFound:
+	case StatusOK, StatusNotFound:
 		r.forget(id)
 	default:
 		panic(&Error{Op: "ClearRef", Status: st})

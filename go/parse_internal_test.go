@@ -21,7 +21,7 @@ func TestParseLongIsUpstreamsParse(t *testing.T) {
 			t.Fatalf("parseLong(%q) = %q, %q, %v; upstream's parts %q", text, typ, id, ok, parts)
 		}
 		r := cParse(text)
-		if (r.status == statusOK) != ok || ok && (text[r.off[0]:r.off[0]+r.len[0]] != typ ||
+		if (r.status == StatusOK) != ok || ok && (text[r.off[0]:r.off[0]+r.len[0]] != typ ||
 			text[r.off[1]:r.off[1]+r.len[1]] != id) {
 			t.Fatalf("parseLong(%q) = %q, %q, %v; the library's status %d", text, typ, id, ok, r.status)
 		}

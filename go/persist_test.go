@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -329,5 +330,61 @@ func TestSaveNotDurable(t *testing.T) {
 	defer got.Close()
 	if _, err := got.Load(path, true); err != nil || whichSnapshot(got) != 1 {
 		t.Fatalf("the file holds snapshot %d (%v); the statuses said 1", whichSnapshot(got), err)
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "refs")
+	a, b := kuberef.NewRefManager(), kuberef.NewRefManager()
+	defer a.Close()
+	defer b.Close()
+	for i := 0; i < 500; i++ {
+		a.SetRef(cid(i), podRef(i/5, i))
+	}
+	_, err := b.Load(path, false)
+	var fe *kuberef.FileError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &fe) || fe.Status != kuberef.StatusFileNotFound {
+		t.Fatalf("Load of a missing file: %v", err)
+	}
+	if n, err := a.Save(path); n != 500 || err != nil {
+		t.Fatalf("Save = %d, %v", n, err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("saved file: %v, %v", st, err)
+	}
+	b.SetRef(cid(9999), podRef(1, 1))
+	if n, err := b.Load(path, false); n != 500 || err != nil || b.Len() != 501 {
+		t.Fatalf("merge Load = %d, %v (len %d)", n, err, b.Len())
+	}
+	if n, err := b.Load(path, true); n != 500 || err != nil || b.Len() != 500 {
+		t.Fatalf("replace Load = %d, %v (len %d)", n, err, b.Len())
+	}
+	for i := 0; i < 500; i++ {
+		if ref, ok := b.GetRef(cid(i)); !ok || *ref != *podRef(i/5, i) {
+			t.Fatalf("ref %d after Load: %+v", i, ref)
+		}
+	}
+	good, _ := os.ReadFile(path)
+	bad := filepath.Join(dir, "bad")
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		status uint32
+	}{
+		{"empty", nil, kuberef.StatusFileTruncated},
+		{"half", good[:len(good)/2], kuberef.StatusFileTruncated},
+		{"foreign", []byte("apiVersion: v1\nkind: Pod\n...................................."), kuberef.StatusFileForeign},
+		{"version", append(append(append([]byte{}, good[:8]...), 2, 0, 0, 0), good[12:]...), kuberef.StatusFileVersion},
+		{"flipped", append(append(append([]byte{}, good[:len(good)-3]...), good[len(good)-3]^0x40), good[len(good)-2:]...), kuberef.StatusFileCorrupt},
+	} {
+		os.WriteFile(bad, c.data, 0o600)
+		_, err := b.Load(bad, true)
+		if !errors.As(err, &fe) || fe.Status != c.status || b.Len() != 500 {
+			t.Errorf("%s: %v (len %d)", c.name, err, b.Len())
+		}
+	}
+	if _, err := a.Save(filepath.Join(dir, "no", "such", "dir")); !errors.As(err, &fe) || fe.Status != kuberef.StatusIOError {
+		t.Errorf("Save into a missing directory: %v", err)
 	}
 }

@@ -124,7 +124,7 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 		cGenerate(pod, container.Name, ephemeral, nc, ni, ne, &direct, unsafe.SliceData(lens), unsafe.SliceData(names),
 			outPtr, outLen, &io)
 		switch st := uint32(io.status); st {
-		case statusOK:
+		case StatusOK:
 			// The copied fields, back to back, as one string: interned
 			// from the stack, or pointing into the heap buffer.
 			var copied string
@@ -134,7 +134,7 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 				copied = intern(stackOut[:io.needed], uint64(io.hash))
 			}
 			return newGenerated(pod, copied, &io), nil
-		case statusBufferTooSmall: // a long field path or copied TypeMeta fields
+		case StatusBufferTooSmall: // a long field path or copied TypeMeta fields
 			heapOut = make([]byte, io.needed)
 			outPtr, outLen = &heapOut[0], len(heapOut)
 		default:
@@ -192,7 +192,7 @@ func searchedName(spec *v1.PodSpec, i int) string {
 // genScratch is the input buffer GenerateContainerRef keeps on its stack
 // for a pod with more than genDirect searched containers: room for the
 // names of a medium-sized pod. The C helper is marked noescape and
-// nocallback (cgo.go), so passing it, stackOut and the genIO does not move
+// nocallback (shim.go), so passing it, stackOut and the genIO does not move
 // them to the heap.
 type genScratch struct {
 	lens  [16]uint32

@@ -1,0 +1,243 @@
+package kuberef_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	kuberef "github.com/kuberef/kuberef/go"
+	v1 "k8s.io/api/core/v1"
+)
+
+func TestRefManagerBasics(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	id := kuberef.BuildContainerID("containerd", "abc")
+	if ref, ok := m.GetRef(id); ok || ref != nil {
+		t.Fatalf("GetRef on empty = %v, %v", ref, ok)
+	}
+	want := sampleRef(1)
+	m.SetRef(id, want)
+	got, ok := m.GetRef(id)
+	if !ok || *got != *want {
+		t.Fatalf("GetRef = %+v, %v; want %+v", got, ok, want)
+	}
+	// As upstream: GetRef returns the pointer SetRef stored, every time.
+	if got != want {
+		t.Fatal("GetRef after SetRef on the same RefManager: not the stored pointer")
+	}
+	if again, _ := m.GetRef(id); again != want {
+		t.Fatal("a second GetRef returned another pointer")
+	}
+	// The library keeps its own copy: what other readers (C, Snapshot) see
+	// does not follow later changes to the Go value.
+	want.Name = "changed after SetRef"
+	snap := m.Snapshot()
+	if len(snap) != 1 || snap[0].Ref.Name != "pod-1" {
+		t.Fatalf("library copy changed with the Go value: %+v", snap)
+	}
+	want.Name = "pod-1"
+	// Keys compare byte for byte on both fields.
+	for _, other := range []kuberef.ContainerID{{"docker", "abc"}, {"containerd", "abcd"}, {"containerdab", "c"}, {}} {
+		if _, ok := m.GetRef(other); ok {
+			t.Errorf("GetRef(%+v) found a reference", other)
+		}
+	}
+	m.SetRef(id, sampleRef(2)) // overwrite
+	if got, _ := m.GetRef(id); got.Name != "pod-2" || m.Len() != 1 {
+		t.Fatalf("overwrite: %+v, len %d", got, m.Len())
+	}
+	m.SetRef(kuberef.ContainerID{}, sampleRef(3)) // the zero ID is a key
+	if m.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", m.Len())
+	}
+	m.ClearRef(id)
+	m.ClearRef(id) // absent: no-op
+	if _, ok := m.GetRef(id); ok || m.Len() != 1 {
+		t.Fatalf("after ClearRef: ok=%v len=%d", ok, m.Len())
+	}
+	// SetRef(id, nil) is ClearRef(id) (documented difference from upstream).
+	m.SetRef(kuberef.ContainerID{}, nil)
+	if ref, ok := m.GetRef(kuberef.ContainerID{}); ok || ref != nil || m.Len() != 0 {
+		t.Fatalf("SetRef(nil): %v %v len %d", ref, ok, m.Len())
+	}
+}
+
+func TestRefManagerLongAndBinaryStrings(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	for _, n := range []int{0, 1, 100, 143, 144, 145, 300, 70000} {
+		ref := &v1.ObjectReference{
+			Kind: strings.Repeat("k", n), Namespace: "n\x00s", Name: strings.Repeat("é", n/2),
+			UID: "", APIVersion: "v1", ResourceVersion: strings.Repeat("9", n%7), FieldPath: "f\x00",
+		}
+		id := kuberef.BuildContainerID("t\x00", fmt.Sprint(n))
+		m.SetRef(id, ref)
+		got, ok := m.GetRef(id)
+		if !ok || *got != *ref {
+			t.Fatalf("n=%d: GetRef = %+v, %v", n, got, ok)
+		}
+	}
+}
+
+func TestManagersAreIndependentAndGlobalIsShared(t *testing.T) {
+	a, b := kuberef.NewRefManager(), kuberef.NewRefManager()
+	defer a.Close()
+	defer b.Close()
+	id := kuberef.BuildContainerID("containerd", "indep")
+	a.SetRef(id, sampleRef(1))
+	if _, ok := b.GetRef(id); ok || b.Len() != 0 {
+		t.Fatal("a reference set in one manager is visible in another")
+	}
+	if _, ok := kuberef.Global().GetRef(id); ok {
+		t.Fatal("a reference set in a new manager is visible in Global")
+	}
+	if kuberef.Global() != kuberef.Global() {
+		t.Fatal("Global returns different managers")
+	}
+	g := kuberef.Global()
+	g.SetRef(id, sampleRef(7))
+	defer g.ClearRef(id)
+	if got, ok := kuberef.Global().GetRef(id); !ok || got.Name != "pod-7" {
+		t.Fatalf("Global GetRef = %+v %v", got, ok)
+	}
+	if err := g.Close(); err != nil { // no-op on the global
+		t.Fatal(err)
+	}
+	if _, ok := g.GetRef(id); !ok {
+		t.Fatal("Close on Global freed it")
+	}
+}
+
+func TestCloseIdempotentAndUseAfterClosePanics(t *testing.T) {
+	m := kuberef.NewRefManager()
+	m.SetRef(kuberef.ContainerID{Type: "a", ID: "b"}, sampleRef(1))
+	if m.Close() != nil || m.Close() != nil {
+		t.Fatal("Close returned an error")
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("GetRef after Close did not panic")
+		}
+	}()
+	m.GetRef(kuberef.ContainerID{Type: "a", ID: "b"})
+}
+
+func TestFinalizerFreesUnclosedManagers(t *testing.T) {
+	for i := 0; i < 1000; i++ {
+		m := kuberef.NewRefManager()
+		m.SetRef(kuberef.ContainerID{Type: "t", ID: fmt.Sprint(i)}, sampleRef(i))
+	}
+	runtime.GC()
+	runtime.GC()
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	if m.Len() != 0 {
+		t.Fatal("new manager not empty")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				id := kuberef.ContainerID{Type: "containerd", ID: fmt.Sprintf("%d-%d", g, i%50)}
+				ref := sampleRef(i)
+				m.SetRef(id, ref)
+				got, ok := m.GetRef(id)
+				if !ok || *got != *ref {
+					t.Errorf("goroutine %d: GetRef = %+v %v, want %+v", g, got, ok, ref)
+					return
+				}
+				if i%3 == 0 {
+					m.ClearRef(id)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
+// Writers overwrite one key with two different references while readers
+// read it: every read is exactly one of the two, never a mix.
+func TestConcurrentOverwriteReadsAreWhole(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	id := kuberef.BuildContainerID("containerd", "shared")
+	a := sampleRef(1)
+	b := &v1.ObjectReference{Kind: "Other", APIVersion: "apps/v1", Namespace: strings.Repeat("n", 200),
+		Name: "b", UID: "uid-b", ResourceVersion: "2", FieldPath: "spec.initContainers[0]"}
+	m.SetRef(id, a)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if (i+w)%2 == 0 {
+					m.SetRef(id, a)
+				} else {
+					m.SetRef(id, b)
+				}
+			}
+		}(w)
+	}
+	for i := 0; i < 20000; i++ {
+		got, ok := m.GetRef(id)
+		if !ok || (*got != *a && *got != *b) {
+			t.Errorf("read a mixed or missing reference: %+v %v", got, ok)
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// The GetRef cache stays correct through heavy set/clear churn of other
+// keys and through overwrites: every GetRef returns the current reference,
+// and repeated GetRefs of an unchanged one return the same pointer.
+func TestGetRefCacheUnderChurn(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	hot := make([]kuberef.ContainerID, 300)
+	for i := range hot {
+		hot[i] = kuberef.BuildContainerID("containerd", fmt.Sprintf("hot-%d", i))
+		m.SetRef(hot[i], sampleRef(i))
+	}
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 20000; i++ {
+			id := kuberef.BuildContainerID("docker", fmt.Sprintf("churn-%d", i%700))
+			m.SetRef(id, sampleRef(i))
+			if i%3 != 0 {
+				m.ClearRef(id)
+			}
+		}
+		for i, id := range hot {
+			if round == 1 && i%2 == 0 {
+				m.SetRef(id, sampleRef(i+1000)) // overwritten: a new value
+			}
+			a, ok := m.GetRef(id)
+			b, _ := m.GetRef(id)
+			want := i
+			if round >= 1 && i%2 == 0 {
+				want = i + 1000
+			}
+			if !ok || a != b || a.Name != fmt.Sprintf("pod-%d", want) {
+				t.Fatalf("round %d key %d: %+v %v (same pointer %v)", round, i, a, ok, a == b)
+			}
+		}
+	}
+}
