@@ -3,7 +3,7 @@ package kuberef_test
 // What each function does with a string longer than the C library takes
 // (kuberef.MaxStringLen): upstream's own answer wherever one exists without
 // passing the string to the library, an error where the function has an
-// error result, and a panic from SetRef alone (README, Go, "Differences
+// error result, and a panic from SetRef alone (docs/go.md, "Differences
 // from upstream").
 
 import (

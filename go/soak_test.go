@@ -1,6 +1,6 @@
 package kuberef_test
 
-// The Go soak (issue 5): goroutines run mixed operations on one shared
+// The Go soak: goroutines run mixed operations on one shared
 // RefManager over a bounded key set; every GetRef must return one whole
 // reference written for that key. Short by default (it runs in every
 // go-test mode, -race included); make go-soak runs it bigger with the RSS

@@ -1,6 +1,6 @@
 # Plugins: hosts that dlopen plugins, the plugins, the load story
 # and fork. `make plugin-test` runs them (part of `make test`); see the
-# README's "Writing a plugin" section.
+# docs/plugins.md.
 #
 #   PLUGIN_CYCLES      dlopen/dlclose cycles per host (default 300)
 #   PLUGIN_RSS_KIB     the bound on the host's RSS growth over them (KiB)
@@ -62,7 +62,7 @@ $(PB)/plugin_static_pinned.so: $(PLUGIN_DEPS) $(PSRC)/plugin.map $(BLIB)/libkube
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_SO_FLAGS) -DPLUGIN_NAME='"plugin_static_pinned"' -o $@ $(PSRC)/plugin.c \
 	  -Wl,-z,nodelete $(PLUGIN_STATIC_HIDDEN)
 
-# The naive static link (what the README warns against), to test what it really does.
+# The naive static link (what docs/plugins.md warns against), to test what it really does.
 $(PB)/plugin_static_naive.so: $(PLUGIN_DEPS) $(BLIB)/libkuberef.a
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_SO_FLAGS) -DPLUGIN_NAME='"plugin_static_naive"' -o $@ $(PSRC)/plugin.c \

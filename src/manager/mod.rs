@@ -1,8 +1,7 @@
 //! The container reference manager: upstream `RefManager`, a thread-safe map
 //! from container ID to object reference.
 //!
-//! Design (for speed and a small footprint, see the README's Performance
-//! section):
+//! Design (for speed and a small footprint; see docs/performance.md):
 //!
 //! * 32 shards, each an `RwLock<hashbrown::HashTable<Entry>>` on its own
 //!   cache lines, picked by bits of the key's hash, so that readers and
