@@ -5,7 +5,7 @@
 //! *removed*, in both with a reference that differs in any field
 //! *changed*; a file that repeats a container ID counts its last record, as
 //! a load does. Changes are listed by container ID (type, then ID, byte
-//! order). Both files are checked whole before anything is listed.
+//! order). Both files are checked whole, A first, before anything is listed.
 
 use std::io::{Read, Seek, Write};
 use std::ops::ControlFlow;
@@ -72,14 +72,17 @@ fn load<R: Read + Seek>(s: &mut Snapshot<R>) -> Result<RefManager, Failure> {
     Ok(m)
 }
 
-/// Checks `a` and `b` whole, then compares them.
+/// Checks `a` whole, then opens B with `open_b` and checks it whole, then
+/// compares them: the first file in that order that is not whole decides
+/// the failure.
 pub fn compute<R: Read + Seek, S: Read + Seek>(
     a: &mut Snapshot<R>,
-    b: &mut Snapshot<S>,
+    open_b: impl FnOnce() -> Result<Snapshot<S>, Failure>,
 ) -> Result<Diff, Failure> {
     a.check()?;
+    let mut b = open_b()?;
     b.check()?;
-    let (ma, mb) = (load(a)?, load(b)?);
+    let (ma, mb) = (load(a)?, load(&mut b)?);
     let mut d = Diff::default();
     mb.for_each_ref(|id, r| {
         match ma.get(id) {

@@ -1,6 +1,7 @@
 //! `kuberef`, the operator's tool for snapshot files: the commands, as a
 //! library so that the fuzz target (`fuzz/fuzz_targets/cli.rs`) runs them
-//! on in-memory files. `src/main.rs` is the command line around [`run`].
+//! on in-memory files. `src/main.rs` is the command line around `run`
+//! (feature `cmdline`, on by default: the argument parser).
 //!
 //! Contracts every command keeps: a file is checked whole before anything
 //! of it is printed; memory stays bounded by what the file holds (never by
@@ -8,9 +9,12 @@
 //! ([`text`]); a failure is one line with its own exit status ([`exit`]).
 
 use std::ffi::CStr;
+#[cfg(feature = "cmdline")]
 use std::io::Write;
+#[cfg(feature = "cmdline")]
 use std::os::unix::ffi::OsStringExt;
 
+#[cfg(feature = "cmdline")]
 pub mod args;
 pub mod diff;
 pub mod dump;
@@ -20,7 +24,9 @@ pub mod stats;
 pub mod text;
 pub mod verify;
 
+#[cfg(feature = "cmdline")]
 use args::{Command, Format};
+#[cfg(feature = "cmdline")]
 use exit::{Exit, Failure};
 
 /// Which of standard output and standard error are terminals.
@@ -46,6 +52,7 @@ pub fn version() -> String {
 }
 
 /// Runs `command`, writing its results to `out`.
+#[cfg(feature = "cmdline")]
 pub fn run(command: Command, out: &mut impl Write, t: Terminals) -> Result<Exit, Failure> {
     let w = |r: std::io::Result<()>| r.map_err(|e| Failure::output(&e));
     match command {
@@ -76,8 +83,7 @@ pub fn run(command: Command, out: &mut impl Write, t: Terminals) -> Result<Exit,
         }
         Command::Diff { a, b, format } => {
             let mut sa = read::open(&a, t.stderr)?;
-            let mut sb = read::open(&b, t.stderr)?;
-            let d = diff::compute(&mut sa, &mut sb)?;
+            let d = diff::compute(&mut sa, || read::open(&b, t.stderr))?;
             w(match format.resolve(t.stdout) {
                 Format::Json => diff::write_json(out, &d),
                 Format::Table => diff::write_text(out, &d),
