@@ -3,7 +3,8 @@
 #
 #   make fuzz-test       seed replay + a bounded run of each target         [make test]
 #                        (abi: the C boundary, FUZZ_SECONDS 30; snapshot: the
-#                        snapshot file reader, FUZZ_SNAPSHOT_SECONDS 15)
+#                        snapshot file reader, FUZZ_SNAPSHOT_SECONDS 15; cli:
+#                        the kuberef tool's commands, FUZZ_CLI_SECONDS 15)
 #   make panic-test      panic injection into every export + export audit    [make test]
 #   make soak-test       short soak, plain (RSS checked) and ASan+UBSan      [make test]
 #   make sanitizer-canary  ASan, UBSan, LSan and valgrind fail on planted bugs [make test]
@@ -28,9 +29,10 @@ FUZZ_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 FUZZ_BIN_DIR := fuzz/target/$(FUZZ_HOST)/release
 FUZZ_BIN := $(FUZZ_BIN_DIR)/abi
 # The targets, and the seconds each fuzzes in make test.
-FUZZ_TARGETS := abi snapshot
+FUZZ_TARGETS := abi snapshot cli
 FUZZ_SECONDS ?= 30
 FUZZ_SNAPSHOT_SECONDS ?= 15
+FUZZ_CLI_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 900
 # The target fuzz-long and fuzz-merge work on, and fuzz-merge's input limit.
 FUZZ_TARGET ?= abi
@@ -64,6 +66,7 @@ fuzz-test: fuzz-build $(addprefix fuzz-unpack-,$(FUZZ_TARGETS))
 	cd fuzz && $(CARGO) fmt --check
 	@for t in $(FUZZ_TARGETS); do \
 	  secs=$(FUZZ_SECONDS); [ $$t = snapshot ] && secs=$(FUZZ_SNAPSHOT_SECONDS); \
+	  [ $$t = cli ] && secs=$(FUZZ_CLI_SECONDS); \
 	  echo "fuzz-test: $$t: $$(ls $(FUZZ_WORK)/seeds/$$t | wc -l) seeds, then $$secs s"; \
 	  $(FUZZ_ENV) ./$(FUZZ_BIN_DIR)/$$t $(FUZZ_FLAGS) -runs=0 $(FUZZ_WORK)/seeds/$$t 2>&1 | grep -E '^(INFO: seed|stat::|==)' ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
