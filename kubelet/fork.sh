@@ -52,7 +52,7 @@ apply() {
       [ ! -e "$c/$f" ] || die "$c/$f is back since the kit was applied (an upstream merge?): run fork.sh remove, then apply again"
     done
   else
-    kit check "$c" || die "nothing changed"
+    kit check "$c" || die "$c is not the v1.18 package the kit replaces parts of (see above); nothing changed"
     mkdir -p "$state/orig"
     for f in "${UPSTREAM_FILES[@]}"; do
       mkdir -p "$state/orig/$(dirname "$f")"
@@ -115,7 +115,7 @@ build() {
   if ldd "$out" | grep -q libkuberef; then
     die "$out links libkuberef dynamically"
   fi
-  go tool nm "$out" | grep -q ' T kuberef_generate_container_ref_borrowed$' ||
+  go tool nm "$out" | grep ' T kuberef_generate_container_ref_borrowed$' > /dev/null ||
     die "$out does not contain libkuberef's kuberef_generate_container_ref_borrowed"
   say "ok: $out runs, contains libkuberef (kuberef_generate_container_ref_borrowed) and its ldd lists no libkuberef"
 }

@@ -55,10 +55,14 @@ mkdir -p "$R"
 : > "$R/timings.txt"
 
 # --- the kit's own code --------------------------------------------------------
+# A failure here is reported at the end, after the comparison has run too.
+kit_failed=
 bad=$(gofmt -l "$KIT")
 [ -z "$bad" ] || die "gofmt needed: $bad"
 (cd "$KIT/kit" && go vet ./...)
-(cd "$KIT" && go vet -race ./... && go test -count=1 -race ./...)
+# Linked dynamically, found at run time through an rpath to kuberef.pc's libdir.
+(cd "$KIT" && export CGO_LDFLAGS="-Wl,-rpath,$(pkg-config --variable=libdir kuberef)" &&
+  go vet -race ./... && go test -count=1 -race ./...) || kit_failed=yes
 phase "the kit's vet and tests (-race)"
 
 # --- the tree ------------------------------------------------------------------
@@ -102,7 +106,7 @@ refuse() { # refuse NAME EXPECTED-MESSAGE
   if out=$(KUBEREF_BUILD=0 "$KIT/fork.sh" apply "$t" 2>&1); then die "fork.sh applied the kit to $1"; fi
   grep -q "$2" <<< "$out" || die "fork.sh refused $1 without saying \"$2\": $out"
   [ "$(snapshot "$t")" = "$before" ] || die "fork.sh changed $1 while refusing it"
-  echo "refused $1: $(grep -m1 'kubelet-fork: ' <<< "$out")"
+  echo "refused $1: $(tr '\n' ' ' <<< "$out" | sed 's/  */ /g')"
 }
 rm -rf "$W/refuse"
 mkdir -p "$W/refuse/other-module" "$W/refuse/v1.19" "$W/refuse/changed-ref/pkg/kubelet" "$W/refuse/changed-ref/CHANGELOG"
@@ -159,6 +163,7 @@ compare_rc=${PIPESTATUS[0]}
 set -e
 phase "comparison"
 [ "$compare_rc" -eq 0 ] || die "the kit fails upstream tests that pass without it (see $R/compare.txt)"
+[ -z "$kit_failed" ] || die "the kit's own tests failed (above)"
 
 # --- remove ----------------------------------------------------------------------
 "$KIT/fork.sh" remove "$W/swap" | tee "$R/remove.txt"
