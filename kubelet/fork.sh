@@ -156,6 +156,9 @@ K8S=$(cd "$2" 2>/dev/null && pwd) || die "$2: no such directory"
 KUBEREF_GO=${KUBEREF_GO:-$REPO/go}
 export PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-$REPO/build/lib/pkgconfig}
 command -v go >/dev/null || die "go is not installed (the binding needs Go $GO_MIN or newer)"
+go_have=$(go env GOVERSION | sed 's/^go//')
+[ "$(printf '%s\n%s\n' "$go_have" "$GO_MIN" | sort -V | head -1)" = "$GO_MIN" ] ||
+  die "Go $go_have is too old: the binding needs Go $GO_MIN or newer (#cgo noescape/nocallback)"
 recognise
 case $1 in
   apply)
