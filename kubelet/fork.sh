@@ -52,6 +52,8 @@ apply() {
       [ ! -e "$c/$f" ] || die "$c/$f is back since the kit was applied (an upstream merge?): run fork.sh remove, then apply again"
     done
   else
+    [ ! -e "$c/kuberef.go" ] ||
+      die "$c has the kit's kuberef.go but $K8S/.kuberef-kit/ is missing (commit it with the kit); nothing changed"
     kit check "$c" || die "$c is not the v1.18 package the kit replaces parts of (see above); nothing changed"
     mkdir -p "$state/orig"
     for f in "${UPSTREAM_FILES[@]}"; do
