@@ -98,8 +98,9 @@ KUBEREF_BUILD=0 "$KIT/fork.sh" apply "$W/swap" > "$R/apply-again.txt" 2>&1 || di
 snapshot "$W/swap" > "$R/swap-after.sha"
 cmp -s "$R/swap-before.sha" "$R/swap-after.sha" || die "a second fork.sh apply changed the tree: $(diff "$R/swap-before.sha" "$R/swap-after.sha" | head)"
 
-# Trees it must refuse, unchanged: not Kubernetes, not v1.18, and a v1.18
-# pkg/kubelet/container whose ref.go declares something the kit would lose.
+# Trees it must refuse, unchanged: not Kubernetes, not v1.18, a v1.18
+# pkg/kubelet/container whose ref.go declares something the kit would lose,
+# and one with the kit's file but not the record of its application.
 refuse() { # refuse NAME EXPECTED-MESSAGE
   local t=$W/refuse/$1 before out
   before=$(snapshot "$t")
@@ -117,11 +118,15 @@ cp "$W/k8s-prepared/go.mod" "$W/k8s-prepared/go.sum" "$W/refuse/changed-ref/"
 cp "$W/k8s-prepared/CHANGELOG/CHANGELOG-1.18.md" "$W/refuse/changed-ref/CHANGELOG/"
 cp -r "$W/k8s-prepared/pkg/kubelet/container" "$W/refuse/changed-ref/pkg/kubelet/"
 printf '\nfunc ExtraHelper() {}\n' >> "$W/refuse/changed-ref/pkg/kubelet/container/ref.go"
+cp -r "$W/refuse/changed-ref" "$W/refuse/no-record"
+rm "$W/refuse/no-record/pkg/kubelet/container/"{ref.go,container_reference_manager.go}
+cp "$KIT/container/kuberef.go" "$W/refuse/no-record/pkg/kubelet/container/"
 { refuse other-module "not a Kubernetes source tree"
   refuse v1.19 "not a Kubernetes v1.18 tree"
   refuse changed-ref "ref.go also declares ExtraHelper"
+  refuse no-record "kuberef-kit/ is missing"
 } | tee "$R/refuse.txt"
-phase "fork.sh apply again (no change) and on 3 trees it refuses"
+phase "fork.sh apply again (no change) and on 4 trees it refuses"
 
 (cd "$W/swap" && go build "${TAGS[@]}" ./cmd/kubelet/...)
 phase "go build ./cmd/kubelet/... (swap)"
