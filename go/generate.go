@@ -62,6 +62,12 @@ var (
 // fixed table), so a typical call allocates only the ObjectReference.
 // Strings are immutable, so none of this is visible except through unsafe.
 func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectReference, error) {
+	return generateContainerRef(pod, container, ephemeralContainers.Load())
+}
+
+// generateContainerRef is GenerateContainerRef with the ephemeral containers
+// searched if and only if ephemeral is true.
+func generateContainerRef(pod *v1.Pod, container *v1.Container, ephemeral bool) (*v1.ObjectReference, error) {
 	if pod == nil {
 		return nil, ErrNilPod
 	}
@@ -70,7 +76,6 @@ func GenerateContainerRef(pod *v1.Pod, container *v1.Container) (*v1.ObjectRefer
 	}
 	spec := &pod.Spec
 	nc, ni, ne := len(spec.Containers), len(spec.InitContainers), len(spec.EphemeralContainers)
-	ephemeral := ephemeralContainers.Load()
 	if !ephemeral {
 		ne = 0 // not searched: no need to pass them
 	}

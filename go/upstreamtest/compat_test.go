@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	kuberef "github.com/kuberef/kuberef/go"
-	"github.com/kuberef/kuberef/go/upstreamtest/kubeletfork"
+	kubeletfork "github.com/kuberef/kuberef/kubelet/container"
 	v1 "k8s.io/api/core/v1"
 	kubecontainer "k8s.io/kubernetes/pkg/kubelet/container"
 )

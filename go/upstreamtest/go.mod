@@ -27,6 +27,7 @@ require (
 	github.com/hashicorp/golang-lru v0.5.1 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/kuberef/kuberef/go v0.0.0
+	github.com/kuberef/kuberef/kubelet v0.0.0
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/spf13/pflag v1.0.5 // indirect
@@ -81,3 +82,5 @@ replace (
 )
 
 replace vbom.ml/util => github.com/fvbommel/util v0.0.0-20160121211510-db5cfe13f5cc
+
+replace github.com/kuberef/kuberef/kubelet => ../../kubelet

@@ -1,0 +1,3 @@
+module github.com/kuberef/kuberef/kubelet/kit
+
+go 1.24
