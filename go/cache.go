@@ -162,6 +162,10 @@ func (c *refCache) drop(hash uint64, typ, id string) {
 	}
 }
 
+// changeStep is how far one change moves the library's change counter,
+// which is odd while a change is in progress (src/manager/writer.rs).
+const changeStep = 2
+
 // changes loads the manager's change counter (kuberef_change_counter).
 func (r *RefManager) changes() uint64 {
 	return atomic.LoadUint64(r.counter)
