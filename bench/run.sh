@@ -17,7 +17,7 @@ bin=build/bench
 samples=$out/samples.txt
 : > "$samples"
 
-programs=("$bin/bench_c" "$bin/kuberef-go" "$bin/upstream-go" "cargo bench -q --bench floor --")
+programs=("$bin/bench_c" "$bin/glib_c" "$bin/kuberef-go" "$bin/upstream-go" "cargo bench -q --bench floor --")
 
 {
   echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"

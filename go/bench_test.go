@@ -1,10 +1,12 @@
 package kuberef_test
 
 import (
+	"fmt"
 	"testing"
 
 	kuberef "github.com/kuberef/kuberef/go"
 	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // BenchmarkCgoFloor is one cgo call that does nothing (kuberef_abi_version):
@@ -26,5 +28,56 @@ func BenchmarkGetRefBinding(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		sink, _ = m.GetRef(id)
+	}
+}
+
+// BenchmarkSetClearBinding is SetRef then ClearRef of one of 64 keys.
+func BenchmarkSetClearBinding(b *testing.B) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	ids := make([]kuberef.ContainerID, 64)
+	refs := make([]*v1.ObjectReference, 64)
+	for i := range ids {
+		ids[i] = kuberef.BuildContainerID("containerd", fmt.Sprintf("%064x", i*7919+1))
+		refs[i] = &v1.ObjectReference{Kind: "Pod", APIVersion: "v1", Name: fmt.Sprintf("web-7d4b9c8f6d-%05d", i),
+			Namespace: "default", UID: "5f1c2a9e-3b7d-4c1e-9a2f-8e6d4c2b1a09", ResourceVersion: "120734",
+			FieldPath: "spec.containers{log-shipper}"}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k := i & 63
+		m.SetRef(ids[k], refs[k])
+		m.ClearRef(ids[k])
+	}
+}
+
+// BenchmarkLifecycleBinding is the kubelet's sequence for one container:
+// generate, SetRef, three GetRefs, ClearRef.
+func BenchmarkLifecycleBinding(b *testing.B) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	const n = 64
+	ids := make([]kuberef.ContainerID, n)
+	pods := make([]*v1.Pod, n)
+	for i := range ids {
+		ids[i] = kuberef.BuildContainerID("containerd", fmt.Sprintf("%064x", i*7919+1))
+		pods[i] = &v1.Pod{
+			TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-7d4b9c8f6d-%05d", i), Namespace: "default", UID: "5f1c2a9e-3b7d-4c1e-9a2f-8e6d4c2b1a09", ResourceVersion: "120734"},
+			Spec:       v1.PodSpec{Containers: []v1.Container{{Name: "app"}, {Name: "log-shipper"}}},
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k := i & (n - 1)
+		ref, err := kuberef.GenerateContainerRef(pods[k], &pods[k].Spec.Containers[1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.SetRef(ids[k], ref)
+		for g := 0; g < 3; g++ {
+			sink, _ = m.GetRef(ids[k])
+		}
+		m.ClearRef(ids[k])
 	}
 }

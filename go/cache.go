@@ -1,9 +1,11 @@
 package kuberef
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 
 	v1 "k8s.io/api/core/v1"
 )
@@ -39,7 +41,7 @@ type refCache struct {
 	// store is under way, miss the right one (the library is asked).
 	tags  []atomic.Uint32
 	shift uint // 64 - log2(number of buckets)
-	seed  maphash.Seed
+	seed  cacheSeed
 	// stores counts the entries stored since the last size check; after
 	// len(slots)/8 of them, the next store checks whether the manager has
 	// outgrown the table.
@@ -47,7 +49,7 @@ type refCache struct {
 }
 
 type cacheEntry struct {
-	hash    uint64 // maphash of id with the cache's seed
+	hash    uint64 // the cache's hash of id (refCache.hash)
 	typ, id string
 	ref     *v1.ObjectReference
 	stamp   uint64
@@ -75,7 +77,17 @@ const (
 	slotsPerRef = 4
 )
 
-func newRefCache(bits uint, seed maphash.Seed) *refCache {
+// cacheSeed seeds a cache's hash: random per manager, kept across grows.
+type cacheSeed struct {
+	words [2]uint64
+	short maphash.Seed
+}
+
+func newCacheSeed() cacheSeed {
+	return cacheSeed{words: [2]uint64{rand.Uint64() | 1, rand.Uint64()}, short: maphash.MakeSeed()}
+}
+
+func newRefCache(bits uint, seed cacheSeed) *refCache {
 	return &refCache{
 		slots: make([]atomic.Pointer[cacheEntry], bucketWays<<bits),
 		tags:  make([]atomic.Uint32, bucketWays<<bits),
@@ -95,7 +107,21 @@ func (c *refCache) bucket(hash uint64) int {
 	return int(hash>>c.shift) * bucketWays
 }
 
-func (c *refCache) hash(id string) uint64 { return maphash.String(c.seed, id) }
+// hash hashes a container ID for the cache. An ID of 16 bytes or more is
+// hashed from its length and its last 16 bytes, mixed with the seed: every
+// lookup hashes, and runtimes' IDs are random hex, which those bytes tell
+// apart. IDs that share them share a bucket, which costs their lookups the
+// library's answer, never a wrong one. Shorter IDs are hashed whole.
+func (c *refCache) hash(id string) uint64 {
+	n := len(id)
+	if n < 16 {
+		return maphash.String(c.seed.short, id)
+	}
+	tail := unsafe.Slice(unsafe.StringData(id[n-16:]), 16)
+	h := (binary.LittleEndian.Uint64(tail) ^ c.seed.words[1]) * c.seed.words[0]
+	h = (h ^ binary.LittleEndian.Uint64(tail[8:]) ^ uint64(n)) * 0x9E3779B97F4A7C15
+	return h ^ h>>29
+}
 
 // lookup returns the entry of (typ, id), whose hash is hash, or nil.
 func (c *refCache) lookup(hash uint64, typ, id string) *cacheEntry {
@@ -157,10 +183,16 @@ func (c *refCache) drop(hash uint64, typ, id string) {
 			continue
 		}
 		if e := slots[i].Load(); e != nil && e.hash == hash && e.id == id && e.typ == typ {
-			slots[i].CompareAndSwap(e, nil)
+			// A plain store: if another store replaced e meanwhile, its
+			// entry goes too, which only costs a lookup in the library.
+			slots[i].Store(nil)
 		}
 	}
 }
+
+// changeStep is how far one change moves the library's change counter,
+// which is odd while a change is in progress (src/manager/writer.rs).
+const changeStep = 2
 
 // changes loads the manager's change counter (kuberef_change_counter).
 func (r *RefManager) changes() uint64 {
@@ -190,7 +222,7 @@ func (r *RefManager) forget(id ContainerID) {
 func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, seen uint64) {
 	c := r.cache.Load()
 	if c == nil {
-		c = newRefCache(minCacheBits, maphash.MakeSeed())
+		c = newRefCache(minCacheBits, newCacheSeed())
 		if !r.cache.CompareAndSwap(nil, c) {
 			c = r.cache.Load()
 		}

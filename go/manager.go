@@ -157,10 +157,12 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if st != StatusOK {
 		panic(&Error{Op: "SetRef", Status: st})
 	}
-	// A set counts exactly one change: if the counter moved by one, no other
-	// change came in between, and ref is current at "after".
+	// A set is exactly one change, which moves the counter by changeStep
+	// from an even value (no change in progress): if it moved by exactly
+	// that from such a value, no other change came in between, and ref is
+	// current at "after".
 	seen := unseen
-	if after == before+1 {
+	if before%changeStep == 0 && after == before+changeStep {
 		seen = after
 	}
 	r.remember(id, ref, stamp, seen)

@@ -23,7 +23,11 @@ BENCH_CFLAGS := -std=c11 $(CWARN) -O2 -Iinclude -Ibench/c
 BENCH_GO_PROGRAMS := upstream-go kuberef-go table
 # cgo finds the in-tree library through its pkg-config file; an rpath finds it at run time.
 BENCH_GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))"
-BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
+BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/glib_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
+# GLib (scripts/deps.d/bench-glib.sh), its headers as system headers so that
+# -pedantic -Werror judges only our code.
+GLIB_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
+GLIB_LIBS = $(shell pkg-config --libs glib-2.0)
 
 TESTS += bench-smoke
 
@@ -32,6 +36,10 @@ TESTS += bench-smoke
 $(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(DYN_LINK)
+
+$(BENCH_OUT)/glib_c: bench/c/glib.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(GLIB_CFLAGS) -o $@ $< $(DYN_LINK) $(GLIB_LIBS)
 
 # Go decides itself what to rebuild; the module lives in bench/go so its heavy
 # dependencies (k8s.io/kubernetes v1.18.6) never reach the binding's module.

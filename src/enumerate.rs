@@ -1,8 +1,9 @@
 //! Enumeration: every (container ID, reference) pair, visited without any
 //! manager lock held while the caller's code runs.
 //!
-//! The manager is copied one shard at a time: a shard is read-locked, its
-//! entries are copied into one buffer, the lock is released, and only then
+//! The manager is copied one shard at a time: the writer lock is taken
+//! (writers wait, readers go on), the shard's entries are copied into one
+//! buffer, the lock is released, and only then
 //! is the caller called for each copied pair. Consistency is per shard:
 //! each shard's pairs are one consistent view of that shard, but shards are
 //! copied at different moments, so the whole is not a global snapshot. A

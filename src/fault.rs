@@ -1,12 +1,12 @@
 //! Panic injection, for tests only: with the `panic-injection` feature, a
-//! test names a point (an export, or one of the points below inside a shard's
-//! write lock) and the next pass through it panics. Without the feature every
-//! point compiles to nothing and this module is private.
+//! test names a point (an export, or one of the points below inside the
+//! manager's writer lock) and the next pass through it panics. Without the
+//! feature every point compiles to nothing and this module is private.
 
-/// Inside `RefManager::set`, with the shard's write lock held.
-pub const SET_LOCKED: &str = "RefManager::set (shard write-locked)";
-/// Inside `RefManager::clear`, with the shard's write lock held.
-pub const CLEAR_LOCKED: &str = "RefManager::clear (shard write-locked)";
+/// Inside `RefManager::set`, with the writer lock held.
+pub const SET_LOCKED: &str = "RefManager::set (writer lock held)";
+/// Inside `RefManager::clear`, with the writer lock held.
+pub const CLEAR_LOCKED: &str = "RefManager::clear (writer lock held)";
 
 /// Panics if `name` is the point chosen with [`inject_panic`] (only with the
 /// `panic-injection` feature).

@@ -7,12 +7,13 @@
 //! calls let a caller drop them: by pod (when a pod is removed) or by the
 //! set of live containers (what container GC already knows).
 //!
-//! Both work shard by shard: the shard is scanned under its *read* lock
-//! (readers go on; writers of that shard wait for the scan), the keys to
-//! remove are copied out, then the *write* lock is taken only to remove those
-//! keys, and the removed entries are freed after it is released. Each shard
-//! is judged on its own consistent view; references set concurrently in a
-//! shard already scanned are not looked at.
+//! Both work shard by shard: the shard is scanned under the manager's
+//! writer lock (readers go on; writers wait for the scan, which changes
+//! nothing), the keys to remove are copied out, then the lock is taken again
+//! for batches of removals, each key judged afresh, and the removed entries
+//! are freed after it is released. Each shard is judged on its own
+//! consistent view; references set concurrently in a shard already scanned
+//! are not looked at.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -59,8 +60,9 @@ impl Hasher for StoredHash {
 
 impl RefManager {
     /// Removes every reference whose `uid` is `pod_uid` (byte for byte) and
-    /// returns how many were removed. O(stored references) scanning, with a
-    /// shard's write lock held only while its matching keys are removed.
+    /// returns how many were removed. O(stored references) scanning; the
+    /// writer lock is held for one shard's scan or one batch of removals at
+    /// a time, and readers never wait.
     pub fn clear_pod(&self, pod_uid: &[u8]) -> usize {
         let mut doomed = Doomed::default();
         let mut removed = 0;

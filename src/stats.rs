@@ -1,21 +1,23 @@
 //! Counters a kubelet can export as metrics: sets, gets (hits and misses),
 //! clears, bulk removals, the current count and the approximate bytes held.
 //!
-//! Each manager shard carries one [`ShardStats`] next to its lock, so a
-//! counter update touches a cache line the operation already owns; lookups
-//! update with relaxed atomic adds, writers (which hold the shard's write
-//! lock) with a plain load and store, and [`Stats`] sums the shards when read. The sum
-//! is not a snapshot: with concurrent writers each counter is a value it had
-//! during the read, and the counters may disagree with each other slightly.
+//! Each manager shard carries one [`ShardStats`], which writers update with
+//! a plain load and store while they hold the manager's writer lock. Lookups,
+//! which take no lock, count in [`LookupStripes`]: one stripe per reader slot
+//! of the epoch domain, each written by one thread only (so also with a load
+//! and a store), and one shared stripe with atomic adds for the threads that
+//! borrow a slot. [`Stats`] sums them when read. The sum is not a snapshot:
+//! with concurrent writers each counter is a value it had during the read,
+//! and the counters may disagree with each other slightly.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crate::manager::epoch::DEDICATED;
 
 /// One shard's counters (relaxed atomics; only their sums mean anything).
 #[derive(Default, Debug)]
 pub(crate) struct ShardStats {
     sets: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
     clears: AtomicU64,
     pruned: AtomicU64,
     /// Bytes of the stored entries' own allocations.
@@ -23,7 +25,7 @@ pub(crate) struct ShardStats {
 }
 
 /// `c += d` for a counter that only one thread changes at a time (the writer
-/// counters below change only under their shard's write lock): a load and a
+/// counters below change only under the manager's writer lock): a load and a
 /// store, not a locked read-modify-write. Readers still see whole values.
 #[inline(always)]
 fn add(c: &AtomicU64, d: u64) {
@@ -31,15 +33,8 @@ fn add(c: &AtomicU64, d: u64) {
 }
 
 impl ShardStats {
-    /// A lookup found (`hit`) or did not find a reference. Lookups share
-    /// the shard's read lock, so this one is an atomic add.
-    #[inline]
-    pub(crate) fn on_get(&self, hit: bool) {
-        if hit { &self.hits } else { &self.misses }.fetch_add(1, Relaxed);
-    }
-
     /// A reference of `new` bytes was stored, replacing one of `old` bytes.
-    /// Called with the shard's write lock held.
+    /// Called with the writer lock held.
     #[inline]
     pub(crate) fn on_set(&self, new: usize, old: Option<usize>) {
         add(&self.sets, 1);
@@ -50,7 +45,7 @@ impl ShardStats {
     }
 
     /// A reference of `bytes` bytes was removed by `clear` (one key).
-    /// Called with the shard's write lock held.
+    /// Called with the writer lock held.
     #[inline]
     pub(crate) fn on_clear(&self, bytes: usize) {
         add(&self.clears, 1);
@@ -64,6 +59,51 @@ impl ShardStats {
     pub(crate) fn on_prune(&self, n: usize, bytes: usize) {
         add(&self.pruned, n as u64);
         add(&self.entry_bytes, (bytes as u64).wrapping_neg());
+    }
+}
+
+/// One stripe of lookup counters, on a cache line of its own.
+#[derive(Default)]
+#[repr(align(64))]
+struct LookupStripe {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// A manager's lookup counters: stripe `k` for the thread pinned with the
+/// epoch domain's dedicated slot `k`, the last one for every thread that
+/// borrows a slot.
+pub(crate) struct LookupStripes(Box<[LookupStripe]>);
+
+impl Default for LookupStripes {
+    fn default() -> Self {
+        LookupStripes((0..=DEDICATED).map(|_| LookupStripe::default()).collect())
+    }
+}
+
+impl LookupStripes {
+    /// A lookup by the thread pinned with epoch slot `slot` found (`hit`) or
+    /// did not find a reference.
+    #[inline(always)]
+    pub(crate) fn on_get(&self, slot: usize, hit: bool) {
+        let (s, shared) = match self.0.get(slot) {
+            Some(s) if slot < DEDICATED => (s, false),
+            _ => (&self.0[DEDICATED], true),
+        };
+        let c = if hit { &s.hits } else { &s.misses };
+        if shared {
+            c.fetch_add(1, Relaxed);
+        } else {
+            // Only this thread writes this stripe.
+            add(c, 1);
+        }
+    }
+
+    /// Hits and misses, summed.
+    pub(crate) fn sums(&self) -> (u64, u64) {
+        self.0.iter().fold((0, 0), |(h, m), s| {
+            (h + s.hits.load(Relaxed), m + s.misses.load(Relaxed))
+        })
     }
 }
 
@@ -91,15 +131,18 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Adds one shard's counters; `count` and `table_bytes` are the shard's
-    /// current length and the size of its table's slots.
-    pub(crate) fn add_shard(&mut self, s: &ShardStats, count: usize, table_bytes: usize) {
-        let hits = s.hits.load(Relaxed);
-        let misses = s.misses.load(Relaxed);
-        self.sets += s.sets.load(Relaxed);
+    /// Adds the lookup counters.
+    pub(crate) fn add_lookups(&mut self, l: &LookupStripes) {
+        let (hits, misses) = l.sums();
         self.hits += hits;
         self.misses += misses;
         self.gets += hits + misses;
+    }
+
+    /// Adds one shard's counters; `count` and `table_bytes` are the shard's
+    /// current length and the size of its table's slots.
+    pub(crate) fn add_shard(&mut self, s: &ShardStats, count: usize, table_bytes: usize) {
+        self.sets += s.sets.load(Relaxed);
         self.clears += s.clears.load(Relaxed);
         self.pruned += s.pruned.load(Relaxed);
         self.count += count as u64;

@@ -1,7 +1,7 @@
 //! Panic injection (`cargo test --features panic-injection --test panic_injection`):
 //! every export, made to panic inside its body, returns its documented panic
 //! value, leaves the manager exactly as it was, and works normally afterwards.
-//! A panic with a shard's write lock held (which poisons the lock) is
+//! A panic with the manager's writer lock held (released as it unwinds) is
 //! survived the same way. And an audit: every symbol libkuberef.so exports is
 //! in the table below, and its source body starts with
 //! `ffi_boundary!("<its own name>"`.
@@ -597,7 +597,7 @@ fn every_export_survives_an_injected_panic() {
 }
 
 #[test]
-fn panic_with_a_shard_write_lock_held_poisons_nothing_that_matters() {
+fn panic_with_the_writer_lock_held_leaves_the_manager_working() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     quiet_injected_panics();
     let fx = Fixture::new();
@@ -606,21 +606,21 @@ fn panic_with_a_shard_write_lock_held_poisons_nothing_that_matters() {
     let id = cid(t, i);
     let r = oref(b"changed", b"spec.containers{changed}");
 
-    // set: the panic happens inside the shard's write lock (poisoning it)
-    // before the table changes.
+    // set: the panic happens inside the manager's writer lock, before the
+    // table changes; unwinding releases the lock.
     let (st, n) = injected(kuberef::fault::SET_LOCKED, || unsafe {
         kuberef_set_ref(fx.m, &id, &r)
     });
     assert_eq!((st, n), (KUBEREF_PANIC, 1));
     assert_eq!(fx.snapshot(), before, "set: the manager changed");
-    // clear on the same (now poisoned) shard.
+    // clear on the same shard.
     let (st, n) = injected(kuberef::fault::CLEAR_LOCKED, || unsafe {
         kuberef_clear_ref(fx.m, &id)
     });
     assert_eq!((st, n), (KUBEREF_PANIC, 1));
     assert_eq!(fx.snapshot(), before, "clear: the manager changed");
 
-    // The poisoned shard serves reads and writes normally afterwards.
+    // The manager serves reads and writes normally afterwards.
     assert_eq!(unsafe { kuberef_set_ref(fx.m, &id, &r) }, KUBEREF_OK);
     assert_eq!(unsafe { kuberef_len(fx.m) }, 3);
     let mut buf = [0u8; 256];
@@ -642,7 +642,7 @@ fn panic_with_a_shard_write_lock_held_poisons_nothing_that_matters() {
     assert_eq!(unsafe { kuberef_clear_ref(fx.m, &id) }, KUBEREF_NOT_FOUND);
     assert_eq!(unsafe { kuberef_len(fx.m) }, 2);
     fx.works();
-    // Every shard, poisoned or not, still works: many keys spread over all 32.
+    // Every shard still works: many keys spread over all 32.
     for k in 0..1000u32 {
         let key = format!("key-{k}");
         let id = kuberef_container_id {

@@ -134,7 +134,8 @@ pub unsafe extern "C" fn kuberef_clear_ref_stamped(
 /// The change counter of `m`: the address of a 64-bit count that grows by
 /// at least one with every change to the references stored in `m` (each
 /// set and clear, and each batch of a bulk removal or a load; a clear of an
-/// absent key may count too) before any get can see that change. Gets and
+/// absent key may count too) before any get can see that change (it moves by
+/// two per change, and is odd while one is in progress). Gets and
 /// other reads never change it. If a caller loads the same value before and
 /// after a get, nothing that get could see changed in between, so what the
 /// caller copied stays current for as long as the counter keeps that value:
@@ -151,9 +152,7 @@ pub unsafe extern "C" fn kuberef_clear_ref_stamped(
 pub unsafe extern "C" fn kuberef_change_counter(m: *const kuberef_manager) -> *const u64 {
     ffi_boundary!("kuberef_change_counter", std::ptr::null(), {
         // SAFETY: the caller's contract (see the header).
-        unsafe { manager(m) }.map_or(std::ptr::null(), |m| {
-            m.changes_counter().as_ptr().cast_const()
-        })
+        unsafe { manager(m) }.map_or(std::ptr::null(), |m| m.changes_counter())
     })
 }
 

@@ -8,8 +8,8 @@ use super::types::*;
 /// Removes every reference whose `uid` equals `pod_uid` byte for byte (for
 /// example when the kubelet forgets a pod), and writes how many it removed
 /// to `*removed` when `removed` is not NULL. Scales with the number of
-/// stored references; a shard's write lock is held only while its matching
-/// references are removed.
+/// stored references; writers wait for one shard's scan or one batch of
+/// removals at a time, and readers never wait.
 /// Returns `KUBEREF_OK` (also when nothing matched), `KUBEREF_NULL_ARGUMENT`
 /// (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///

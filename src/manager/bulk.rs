@@ -1,18 +1,19 @@
 //! The primitives of the bulk operations: leak control (src/prune.rs),
 //! enumeration (src/enumerate.rs), persistence (src/persist) and counters
 //! work shard by shard through them, so that no lock is held while caller
-//! code runs and a write lock is held only for the removals themselves.
+//! code runs and the writer lock is held for one shard's scan or one batch
+//! of removals at a time.
 
 use std::sync::atomic::Ordering;
 
-use super::entry::{Entry, StoredRef, HEADER};
+use super::entry::{StoredRef, HEADER};
 use super::hash::hash_id;
 use super::shard::{add_len, StoreMarks, SHARDS};
 use super::RefManager;
 use crate::container_id::ContainerIdRef;
 
 /// Keys chosen for removal from one shard: hashes and key bytes copied out
-/// of the shard (under its read lock) into one arena.
+/// of the shard (in a scan) into one arena.
 #[derive(Default)]
 pub(crate) struct Doomed {
     keys: Vec<u8>,
@@ -98,37 +99,26 @@ impl RefManager {
         hash_id(self.seed, id)
     }
 
-    /// Calls `f(hash, id, reference)` for every entry of shard `shard` while
-    /// it is read-locked (one consistent view of that shard). `f` must be
-    /// short and must not call into this manager.
+    /// Calls `f(hash, id, reference)` for every entry of shard `shard`, under
+    /// the writer lock (one consistent view of that shard; readers go on,
+    /// writers wait, the change counter shows a bulk read and gets its value
+    /// back). `f` must be short and must not call into this manager.
     pub(crate) fn scan_shard(
         &self,
         shard: usize,
         mut f: impl FnMut(u64, ContainerIdRef<'_>, StoredRef<'_>),
     ) {
-        /// How many entries ahead of the one being looked at to prefetch:
-        /// entries are separate allocations, so a scan of a large manager
-        /// is one cache miss after another without it.
-        const AHEAD: usize = 8;
-        let t = self.shards[shard].read();
-        let mut ahead = t.iter();
-        for e in ahead.by_ref().take(AHEAD) {
-            prefetch(&e.0);
-        }
-        for e in t.iter() {
-            if let Some(next) = ahead.next() {
-                prefetch(&next.0);
-            }
-            f(e.hash(), e.key(), e.stored());
-        }
+        self.writer.read().scan(&self.shards[shard], |e| {
+            prefetch(e.bytes());
+            f(e.hash(), e.key(), e.stored())
+        });
     }
 
     /// Removes from shard `shard` each key in `doomed` whose entry still
-    /// satisfies `still` (checked under the write lock, so a reference
-    /// replaced since the scan is judged afresh); counted as pruned. The
-    /// write lock is taken for at most [`REMOVE_BATCH`] removals at a time
-    /// and the removed entries are freed after it is released, so readers
-    /// and writers of the shard wait for one batch at most. Returns how many
+    /// satisfies `still` (checked under the writer lock, so a reference
+    /// replaced since the scan is judged afresh); counted as pruned. The lock
+    /// is taken for at most [`REMOVE_BATCH`] removals at a time (each batch
+    /// one change), so writers wait for one batch at most. Returns how many
     /// were removed.
     pub(crate) fn remove_doomed(
         &self,
@@ -142,30 +132,23 @@ impl RefManager {
         // removals ahead (their addresses at the scan; a stale one costs
         // nothing, a prefetch never faults).
         let mut hints = doomed.items.iter().map(|it| it.3).skip(8);
-        let mut removed = Vec::with_capacity(doomed.items.len().min(REMOVE_BATCH));
         let mut total = 0;
         while probes.peek().is_some() {
-            {
-                let mut t = s.write(&self.changes.0);
-                for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
-                    if let Some(h) = hints.next() {
-                        prefetch_addr(h.wrapping_sub(HEADER));
-                        prefetch_addr(h);
-                    }
-                    // One probe; a reference replaced since the scan is
-                    // judged again.
-                    if let Ok(o) = t.find_entry(hash, |e| e.is(hash, id)) {
-                        if still(o.get().stored()) {
-                            removed.push(o.remove().0);
-                        }
-                    }
+            let mut w = self.writer.write();
+            let (mut n, mut bytes) = (0usize, 0usize);
+            for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
+                if let Some(h) = hints.next() {
+                    prefetch_addr(h.wrapping_sub(HEADER));
+                    prefetch_addr(h);
                 }
-                let bytes = removed.iter().map(|e: &Entry| e.0.len()).sum();
-                add_len(&s.len, removed.len().wrapping_neg());
-                s.stats.on_prune(removed.len(), bytes);
+                if let Some((_, size)) = w.remove(s, hash, id, &mut still) {
+                    n += 1;
+                    bytes += size;
+                }
             }
-            total += removed.len();
-            removed.clear(); // frees the entries, with the lock released
+            add_len(&s.len, n.wrapping_neg());
+            s.stats.on_prune(n, bytes);
+            total += n;
         }
         total
     }

@@ -2,6 +2,10 @@
 //! its key (hash first) and the seven fields, each followed by a NUL, written
 //! front to back through a [`Cursor`].
 
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+
 use crate::container_id::ContainerIdRef;
 use crate::reference::{ObjectReferenceRef, FIELD_COUNT};
 
@@ -21,11 +25,65 @@ const NARROW: u32 = 1 << 31;
 
 /// One stored reference, one allocation:
 /// `[key len | NARROW u32][stamp u64][hash u64][type len u32][type][id][7 field lens, u8 or u32][field\0 x 7]`.
-/// The stamp is written under the shard's write lock, when the entry is
+/// The stamp is written under the writer lock, when the entry is
 /// stored (see [`RefManager::set_stamped`]).
-/// The key (`[hash][type len][type][id]`) is what [`Entry::is`] compares
-/// with a caller's container ID.
-pub(super) struct Entry(pub(super) Box<[u8]>);
+/// The key (`[hash][type len][type][id]`) is what [`EntryRef::at_is`]
+/// compares with a caller's container ID. The allocation is aligned to
+/// [`ENTRY_ALIGN`].
+pub(super) struct Entry(Block);
+
+/// The alignment of an entry's allocation: a table slot keeps 4 bits of the
+/// key's hash below the entry's address (see table.rs), so that the slot
+/// still points into the entry (which leak checkers follow).
+pub(super) const ENTRY_ALIGN: usize = 16;
+
+/// An allocation of `len` (> 0) bytes aligned to [`ENTRY_ALIGN`], owned.
+struct Block {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a Block owns plain bytes.
+unsafe impl Send for Block {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for Block {}
+
+impl Block {
+    fn layout(len: usize) -> Layout {
+        Layout::from_size_align(len, ENTRY_ALIGN).expect("an entry's size fits a layout")
+    }
+
+    /// `len` uninitialized bytes.
+    fn uninit(len: usize) -> Block {
+        debug_assert!(len > 0);
+        // SAFETY: the layout's size is not zero (an entry has a header).
+        let p = unsafe { alloc(Self::layout(len)) };
+        let Some(ptr) = NonNull::new(p) else {
+            handle_alloc_error(Self::layout(len))
+        };
+        Block { ptr, len }
+    }
+
+    /// The bytes (all written: see [`Cursor::finish`]).
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` initialized bytes owned by the block.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    #[inline(always)]
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as above, uniquely owned.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `uninit` with this layout.
+        unsafe { dealloc(self.ptr.as_ptr(), Self::layout(self.len)) };
+    }
+}
 
 #[inline(always)]
 fn read_u32(b: &[u8], at: usize) -> usize {
@@ -72,59 +130,139 @@ impl Entry {
         Entry(b.finish())
     }
 
+    pub(super) fn set_stamp(&mut self, stamp: u64) {
+        self.0.bytes_mut()[4..KEY_AT].copy_from_slice(&stamp.to_ne_bytes());
+    }
+
+    /// The entry's size in bytes.
+    pub(super) fn len(&self) -> usize {
+        self.0.len
+    }
+
+    /// A view of the entry.
     #[inline(always)]
-    fn key_len(&self) -> usize {
-        read_u32(&self.0, 0) & !(NARROW as usize)
+    pub(super) fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef(self.0.bytes())
+    }
+
+    /// The entry as a thin pointer (aligned to [`ENTRY_ALIGN`]), for a table
+    /// slot; [`Entry::from_raw`] takes it back.
+    pub(super) fn into_raw(self) -> NonNull<u8> {
+        ManuallyDrop::new(self).0.ptr
+    }
+
+    /// The entry whose thin pointer [`Entry::into_raw`] returned, of
+    /// `len` bytes (its `bytes().len()`), without reading it.
+    ///
+    /// # Safety
+    /// `p` came from `into_raw`, `len` is the entry's length, and `p` is not
+    /// used again.
+    pub(super) unsafe fn from_raw_parts(p: NonNull<u8>, len: usize) -> Entry {
+        Entry(Block { ptr: p, len })
+    }
+
+    /// The entry whose thin pointer [`Entry::into_raw`] returned.
+    ///
+    /// # Safety
+    /// `p` came from `into_raw` and is not used again.
+    pub(super) unsafe fn from_raw(p: NonNull<u8>) -> Entry {
+        // SAFETY: forwarded; the length is the entry's own, read from it.
+        let len = unsafe { EntryRef::from_raw(p.as_ptr()) }.0.len();
+        Entry(Block { ptr: p, len })
+    }
+}
+
+/// A stored entry, borrowed: from a table slot while pinned, or under the
+/// writer lock.
+#[derive(Clone, Copy)]
+pub(super) struct EntryRef<'a>(&'a [u8]);
+
+impl<'a> EntryRef<'a> {
+    /// The entry at `p`, its length read from its own header and lengths.
+    ///
+    /// # Safety
+    /// `p` came from [`Entry::into_raw`], and the entry is not freed for
+    /// `'a` (the caller is pinned, or holds the writer lock).
+    #[inline(always)]
+    pub(super) unsafe fn from_raw(p: *const u8) -> EntryRef<'a> {
+        // SAFETY: the header and the field lengths are inside the entry;
+        // they give its exact length.
+        unsafe {
+            let word = std::ptr::read_unaligned(p.cast::<u32>()) as usize;
+            let key_len = word & !(NARROW as usize);
+            let lens_at = p.add(KEY_AT + key_len);
+            let (lens_size, fields) = if word & NARROW as usize != 0 {
+                let l = std::slice::from_raw_parts(lens_at, FIELD_COUNT);
+                (FIELD_COUNT, l.iter().map(|&b| b as usize).sum::<usize>())
+            } else {
+                let mut sum = 0;
+                for k in 0..FIELD_COUNT {
+                    sum += std::ptr::read_unaligned(lens_at.add(4 * k).cast::<u32>()) as usize;
+                }
+                (4 * FIELD_COUNT, sum)
+            };
+            let len = KEY_AT + key_len + lens_size + fields + FIELD_COUNT;
+            EntryRef(std::slice::from_raw_parts(p, len))
+        }
+    }
+
+    /// The entry's bytes.
+    #[inline(always)]
+    pub(super) fn bytes(self) -> &'a [u8] {
+        self.0
+    }
+
+    #[inline(always)]
+    fn key_len(self) -> usize {
+        read_u32(self.0, 0) & !(NARROW as usize)
     }
 
     /// The entry's stamp (0 until stored).
     #[inline(always)]
-    pub(super) fn stamp(&self) -> u64 {
+    pub(super) fn stamp(self) -> u64 {
         u64::from_ne_bytes(self.0[4..KEY_AT].try_into().expect("8 bytes"))
-    }
-
-    pub(super) fn set_stamp(&mut self, stamp: u64) {
-        self.0[4..KEY_AT].copy_from_slice(&stamp.to_ne_bytes());
     }
 
     /// The manager's hash of the key, stored at its start.
     #[inline(always)]
-    pub(super) fn hash(&self) -> u64 {
+    pub(super) fn hash(self) -> u64 {
         key_hash(self.key_bytes())
     }
 
     /// `[hash][type len][type][id]`
     #[inline(always)]
-    fn key_bytes(&self) -> &[u8] {
+    fn key_bytes(self) -> &'a [u8] {
         &self.0[KEY_AT..KEY_AT + self.key_len()]
     }
 
-    /// Whether this is the entry of `id`, whose hash is `hash`: the hash
-    /// first (almost every other entry differs there), then the lengths and
-    /// the bytes, compared with the caller's own.
+    /// Whether the entry at `p` is the entry of `id`, whose hash is `hash`,
+    /// reading only its first word and its key (compared with the caller's
+    /// bytes in place).
+    ///
+    /// # Safety
+    /// As for [`from_raw`](Self::from_raw).
     #[inline(always)]
-    pub(super) fn is(&self, hash: u64, id: ContainerIdRef<'_>) -> bool {
-        let k = self.key_bytes();
-        let tl = id.typ.len();
-        key_hash(k) == hash
-            && k.len() == KEY_FIXED + tl + id.id.len()
-            && read_u32(k, 8) == tl
-            && &k[KEY_FIXED..KEY_FIXED + tl] == id.typ
-            && &k[KEY_FIXED + tl..] == id.id
+    pub(super) unsafe fn at_is(p: *const u8, hash: u64, id: ContainerIdRef<'_>) -> bool {
+        // SAFETY: the first word and the key are inside the entry.
+        let k = unsafe {
+            let word = std::ptr::read_unaligned(p.cast::<u32>()) as usize;
+            std::slice::from_raw_parts(p.add(KEY_AT), word & !(NARROW as usize))
+        };
+        key_is(k, hash, id)
     }
 
     #[inline(always)]
-    pub(super) fn key(&self) -> ContainerIdRef<'_> {
+    pub(super) fn key(self) -> ContainerIdRef<'a> {
         let k = self.key_bytes();
         let (typ, id) = k[KEY_FIXED..].split_at(read_u32(k, 8));
         ContainerIdRef { typ, id }
     }
 
     #[inline(always)]
-    pub(super) fn stored(&self) -> StoredRef<'_> {
+    pub(super) fn stored(self) -> StoredRef<'a> {
         let rest = &self.0[KEY_AT + self.key_len()..];
         let mut lens = [0usize; FIELD_COUNT];
-        let blob = if read_u32(&self.0, 0) & NARROW as usize != 0 {
+        let blob = if read_u32(self.0, 0) & NARROW as usize != 0 {
             let (lens_bytes, blob) = rest.split_at(FIELD_COUNT);
             for (l, &b) in lens.iter_mut().zip(lens_bytes) {
                 *l = b as usize;
@@ -150,14 +288,14 @@ impl Entry {
 /// thread cache) and with no capacity checks (appending piece by piece to a
 /// `Vec` made building an entry most of a set's work).
 pub(crate) struct Cursor {
-    buf: Box<[std::mem::MaybeUninit<u8>]>,
+    buf: Block,
     at: usize,
 }
 
 impl Cursor {
     pub(super) fn new(size: usize) -> Cursor {
         Cursor {
-            buf: Box::new_uninit_slice(size),
+            buf: Block::uninit(size),
             at: 0,
         }
     }
@@ -166,28 +304,27 @@ impl Cursor {
     #[inline(always)]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         let end = self.at + bytes.len();
-        assert!(end <= self.buf.len(), "entry contents longer than computed");
+        assert!(end <= self.buf.len, "entry contents longer than computed");
         // SAFETY: `at..end` is inside the allocation; the source is a
         // different allocation (the caller's bytes).
         unsafe {
             std::ptr::copy_nonoverlapping(
                 bytes.as_ptr(),
-                self.buf.as_mut_ptr().add(self.at).cast::<u8>(),
+                self.buf.ptr.as_ptr().add(self.at),
                 bytes.len(),
             )
         };
         self.at = end;
     }
 
-    /// The allocation, every byte of which has been written.
-    pub(super) fn finish(self) -> Box<[u8]> {
+    /// The allocation, every byte of which has been written (checked: only
+    /// then may the block's bytes be read).
+    fn finish(self) -> Block {
         assert_eq!(
-            self.at,
-            self.buf.len(),
+            self.at, self.buf.len,
             "entry contents shorter than computed"
         );
-        // SAFETY: `put` wrote bytes `0..at`, and `at` is the whole length.
-        unsafe { self.buf.assume_init() }
+        self.buf
     }
 }
 
@@ -226,6 +363,19 @@ impl<'a> StoredRef<'a> {
             f
         }))
     }
+}
+
+/// Whether key bytes `k` (`[hash][type len][type][id]`) are `id`'s, whose
+/// hash is `hash`: the hash first (almost every other key differs there),
+/// then the lengths and the bytes.
+#[inline(always)]
+fn key_is(k: &[u8], hash: u64, id: ContainerIdRef<'_>) -> bool {
+    let tl = id.typ.len();
+    key_hash(k) == hash
+        && k.len() == KEY_FIXED + tl + id.id.len()
+        && read_u32(k, 8) == tl
+        && &k[KEY_FIXED..KEY_FIXED + tl] == id.typ
+        && &k[KEY_FIXED + tl..] == id.id
 }
 
 /// The hash at the start of key bytes.

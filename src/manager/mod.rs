@@ -3,42 +3,52 @@
 //!
 //! Design (for speed and a small footprint; see docs/performance.md):
 //!
-//! * 32 shards, each an `RwLock<hashbrown::HashTable<Entry>>` on its own
-//!   cache lines, picked by bits of the key's hash, so that readers and
-//!   writers of different keys rarely touch the same lock.
+//! * Readers take no lock: they pin an epoch (one exchange on a cache line
+//!   of their own, [`epoch`]) and probe the shard's current table, whose slots
+//!   hold entry addresses tagged with 16 bits of the key's hash
+//!   (`table.rs`). Writers take the manager's writer lock, which is also its
+//!   change counter (one compare-and-swap; `writer.rs`), replace slots
+//!   whole, and free what they unlinked once no reader can still see it.
+//! * 32 shards, picked by bits of the key's hash, each with its own table
+//!   on its own cache lines (`shard.rs`).
 //! * Each entry is **one allocation** holding its stamp, the key (its hash
-//!   first) and the seven reference strings, each already followed by a NUL.
-//!   A lookup hashes the caller's key bytes once with a seeded
-//!   folded-multiply hash (no allocation, no per-byte loop), and the table
+//!   first) and the seven reference strings, each already followed by a NUL
+//!   (`entry.rs`). A lookup hashes the caller's key bytes once with a seeded
+//!   folded-multiply hash (no allocation, no per-byte loop; `hash.rs`), and
 //!   compares them in place with an entry's (stored hash first); a get to a
 //!   C buffer is one `memcpy` of the strings.
 //! * New entries are written front to back into one uninitialized
-//!   allocation before the lock is taken, and replaced ones are dropped
-//!   after it is released, so writers hold a lock only for the table
-//!   operation itself.
+//!   allocation before the lock is taken, and what writers unlink is freed
+//!   after it is released, in batches, so writers hold it only for the
+//!   table operation itself.
 
 mod bulk;
 mod entry;
+pub(crate) mod epoch;
 mod hash;
 mod shard;
+mod sync;
+mod table;
+mod writer;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::container_id::ContainerIdRef;
 use crate::reference::{ObjectReference, ObjectReferenceRef, Pieces, FIELD_COUNT};
-use crate::stats::Stats;
+use crate::stats::{LookupStripes, Stats};
 pub(crate) use bulk::Doomed;
 #[cfg(test)]
 pub(crate) use bulk::REMOVE_BATCH;
 pub use entry::StoredRef;
-use entry::{Cursor, Entry};
+use entry::{Cursor, Entry, EntryRef};
 #[doc(hidden)]
 pub use hash::bench_hash;
 use hash::hash_id;
 pub(crate) use shard::StoreMarks;
-use shard::{add_len, Changes, Shard, SHARDS, SHARD_BITS};
+use shard::{add_len, Shard, SHARDS, SHARD_BITS};
+use writer::WriterLock;
 
 /// The largest string (each key part and each reference field) a manager
 /// stores, in bytes: 64 MiB.
@@ -60,10 +70,12 @@ impl std::error::Error for TooLong {}
 /// `&self` and are safe to call from any number of threads.
 pub struct RefManager {
     seed: [u64; 2],
-    shards: Box<[Shard]>,
-    /// The change counter (see [`changes`](Self::changes)), on its own
-    /// cache lines: readers load it, writers of every shard add to it.
-    changes: Changes,
+    shards: [Shard; SHARDS],
+    /// Lookup counters, striped by the readers' epoch slots.
+    lookups: LookupStripes,
+    /// The writers' lock, which is also the change counter (see
+    /// [`changes`](Self::changes)), and what writers retired.
+    writer: WriterLock,
 }
 
 impl Default for RefManager {
@@ -94,11 +106,12 @@ impl RefManager {
     pub fn new() -> Self {
         let rs = RandomState::new();
         let seed = [rs.hash_one(0u64) | 1, rs.hash_one(1u64)];
-        let shards = (0..SHARDS).map(|_| Shard::new()).collect();
+        let shards = std::array::from_fn(|_| Shard::new());
         RefManager {
             seed,
             shards,
-            changes: Changes(AtomicU64::new(0)),
+            lookups: LookupStripes::default(),
+            writer: WriterLock::default(),
         }
     }
 
@@ -106,22 +119,25 @@ impl RefManager {
         &self.shards[Shard::index(hash)]
     }
 
-    /// The change counter: a number that grows by at least one with every
-    /// change to the stored references (each set and clear, and each batch
-    /// of a bulk removal or load; a clear of an absent key may count too).
-    /// It grows before the change can be seen by any reader, so if two
-    /// loads return the same value, no change that a lookup between them
-    /// could have seen was made between them: a caller that copied a
-    /// reference after seeing value `v` may keep using its copy for as long
-    /// as the counter is still `v` (a cache that skips the lookup).
+    /// The change counter: a number that grows with every change to the
+    /// stored references (by two: to an odd value before the change can be
+    /// seen by any reader, to the next even one once it is whole; each set
+    /// and clear, and each batch of a bulk removal, is one change; a clear
+    /// of an absent key may count too). Reads never change it. A lookup
+    /// never returns while the counter still shows a change it may have seen
+    /// in progress, so if two loads return the same value, no change that a
+    /// lookup between them could have seen was made between them: a caller
+    /// that copied a reference after seeing value `v` may keep using its copy
+    /// for as long as the counter is still `v` (a cache that skips the
+    /// lookup).
     pub fn changes(&self) -> u64 {
-        self.changes.0.load(Ordering::Acquire)
+        self.writer.changes()
     }
 
-    /// The change counter itself (see [`changes`](Self::changes)), for the
-    /// C ABI, whose callers load it without a call.
-    pub(crate) fn changes_counter(&self) -> &AtomicU64 {
-        &self.changes.0
+    /// The change counter's address (see [`changes`](Self::changes)), for
+    /// the C ABI, whose callers load it without a call.
+    pub(crate) fn changes_counter(&self) -> *const u64 {
+        self.writer.counter_ptr()
     }
 
     /// Stores a copy of `reference` under `id`, replacing any earlier one
@@ -174,45 +190,37 @@ impl RefManager {
         // No stack copy of the key: the entry is built from the caller's bytes.
         let hash = hash_id(self.seed, id);
         let mut entry = Entry::new(hash, id, lens, write);
-        debug_assert!(entry.key() == id);
-        let size = entry.0.len();
+        debug_assert!(entry.as_ref().key() == id);
+        let size = entry.len();
         let index = Shard::index(hash);
         let shard = &self.shards[index];
-        let (old, stamp) = {
-            let mut t = shard.write(&self.changes.0);
+        let stamp = {
+            let mut w = self.writer.write();
             // Unique in the manager: the shard's store count, tagged with
             // the shard (a load and a store: the count changes only here,
-            // under this lock).
+            // under the writer lock).
             let n = shard.stored.load(Ordering::Relaxed) + 1;
             shard.stored.store(n, Ordering::Relaxed);
             let stamp = (n << SHARD_BITS) | index as u64;
             entry.set_stamp(stamp);
-            // Test builds can panic here, with the write lock held, to show
-            // that a poisoned shard keeps working (tests/panic_injection.rs).
+            // Test builds can panic here, with the lock held, to show that
+            // the manager keeps working (tests/panic_injection.rs).
             crate::fault::point(crate::fault::SET_LOCKED);
-            // One probe for both cases.
-            let old = match t.entry(hash, |e| e.is(hash, id), Entry::hash) {
-                hashbrown::hash_table::Entry::Occupied(mut o) => {
-                    Some(std::mem::replace(o.get_mut(), entry))
-                }
-                hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(entry);
-                    None
-                }
-            };
+            let old = w.put(shard, hash, id, entry);
             if old.is_none() {
                 add_len(&shard.len, 1);
             }
-            shard.stats.on_set(size, old.as_ref().map(|e| e.0.len()));
-            (old, stamp)
+            shard.stats.on_set(size, old);
+            stamp
         };
-        drop(old);
         Ok(stamp)
     }
 
-    /// Calls `f` with the reference stored under `id` while its shard is
-    /// read-locked, and returns what `f` returns; `None` if there is none.
-    /// `f` must be short: writers of the same shard wait for it.
+    /// Calls `f` with the reference stored under `id`, and returns what `f`
+    /// returns; `None` if there is none. No lock is taken: the reference
+    /// stays alive while `f` runs, however writers change the manager
+    /// meanwhile (see [`epoch`]); `f` may call into this manager too.
+    #[inline]
     pub fn with_ref<R>(
         &self,
         id: ContainerIdRef<'_>,
@@ -220,10 +228,15 @@ impl RefManager {
     ) -> Option<R> {
         let hash = hash_id(self.seed, id);
         let shard = self.shard(hash);
-        let t = shard.read();
-        let found = t.find(hash, |e| e.is(hash, id));
-        shard.stats.on_get(found.is_some());
-        found.map(|e| f(e.stored()))
+        let guard = epoch::domain().pin();
+        // SAFETY: pinned until `guard` is dropped, after `f`.
+        let found: Option<EntryRef<'_>> = unsafe { shard.find(hash, id) };
+        // Never return a change before it is counted as finished.
+        self.writer.settle();
+        self.lookups.on_get(guard.slot(), found.is_some());
+        let r = found.map(|e| f(e.stored()));
+        drop(guard);
+        r
     }
 
     /// A copy of the reference stored under `id` (upstream `GetRef`).
@@ -255,21 +268,12 @@ impl RefManager {
     pub fn clear_stamped(&self, id: ContainerIdRef<'_>) -> Option<u64> {
         let hash = hash_id(self.seed, id);
         let shard = self.shard(hash);
-        let old = {
-            let mut t = shard.write(&self.changes.0);
-            crate::fault::point(crate::fault::CLEAR_LOCKED);
-            let old = t
-                .find_entry(hash, |e| e.is(hash, id))
-                .ok()
-                .map(|o| o.remove().0);
-            if let Some(e) = &old {
-                add_len(&shard.len, 1usize.wrapping_neg());
-                shard.stats.on_clear(e.0.len());
-            }
-            old
-        };
-        // Freed with the lock released.
-        old.map(|e| e.stamp())
+        let mut w = self.writer.write();
+        crate::fault::point(crate::fault::CLEAR_LOCKED);
+        let (stamp, bytes) = w.remove(shard, hash, id, |_| true)?;
+        add_len(&shard.len, 1usize.wrapping_neg());
+        shard.stats.on_clear(bytes);
+        Some(stamp)
     }
 
     /// The number of stored references. Exact when no writer runs
@@ -286,15 +290,14 @@ impl RefManager {
         self.len() == 0
     }
 
-    /// The counters, summed over the shards (each shard's table is
-    /// read-locked briefly to size its slots).
+    /// The counters, summed over the shards (no lock is taken).
     pub fn stats(&self) -> Stats {
         let mut total = Stats::default();
         for s in self.shards.iter() {
-            let slots = s.read().capacity();
-            let table_bytes = slots * (std::mem::size_of::<Entry>() + 1);
+            let table_bytes = s.table_slots() * std::mem::size_of::<u64>();
             total.add_shard(&s.stats, s.len.load(Ordering::Relaxed), table_bytes);
         }
+        total.add_lookups(&self.lookups);
         total
     }
 }

@@ -1,52 +1,64 @@
-//! Shards: the manager's table is split in 32, each behind its own
-//! read-write lock on its own cache lines, picked by bits of the key's hash,
-//! so that readers and writers of different keys rarely touch the same lock.
-//! A shard's write lock also counts the manager's changes (see [`Writing`]).
+//! Shards: the manager's references are split in 32 by bits of the key's
+//! hash, each shard with its own table on its own cache lines, so that a
+//! rehash touches one thirty-second of the references and each table stays
+//! small. Readers take no lock: they pin the epoch domain and read the
+//! shard's current table (see [`super::table`]). Writers change a shard
+//! while holding the manager's writer lock ([`super::writer`]).
 
-use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use super::entry::Entry;
+use super::entry::{Entry, EntryRef};
+use super::sync;
+use super::table::Table;
+use crate::container_id::ContainerIdRef;
 use crate::stats::ShardStats;
 
+/// 32 shards (2 in a Shuttle build, so that its few keys share tables that
+/// grow and rehash).
+#[cfg(not(feature = "shuttle"))]
 pub(super) const SHARD_BITS: u32 = 5;
+#[cfg(feature = "shuttle")]
+pub(super) const SHARD_BITS: u32 = 1;
 pub(super) const SHARDS: usize = 1 << SHARD_BITS;
 /// Shard selection uses bits 32..37 of the hash: the table inside a shard
-/// uses the low bits for the bucket and the top 7 bits for its tag byte.
+/// uses the low bits for the slot and the top 16 bits as the slot's tag.
 const SHARD_SHIFT: u32 = 32;
 
-/// A shard's entries. `HashTable` takes the hash and the equality test at
-/// each call, so a lookup compares the caller's key bytes with an entry's
-/// in place (no key is built) and the stored hash is never recomputed.
-pub(super) type Table = hashbrown::HashTable<Entry>;
-
-/// `len += d` for a shard's count, which changes only under the shard's
-/// write lock: a load and a store, not a locked read-modify-write.
+/// `c += d` for a count that changes only under the writer lock: a load
+/// and a store, not a locked read-modify-write.
 #[inline(always)]
-pub(super) fn add_len(len: &AtomicUsize, d: usize) {
-    len.store(
-        len.load(Ordering::Relaxed).wrapping_add(d),
-        Ordering::Relaxed,
-    );
+pub(super) fn add_len(c: &AtomicUsize, d: usize) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(d), Ordering::Relaxed);
 }
 
 #[repr(align(128))]
 pub(super) struct Shard {
-    table: RwLock<Table>,
+    /// The current table's word ([`Table::word`]; the shard owns the
+    /// table): readers load it while pinned, writers replace it under the
+    /// writer lock.
+    table: sync::AtomicU64,
+    /// The current table's address as a plain pointer (writers keep it with
+    /// the word): what leak checkers see, which do not read the word.
+    table_alloc: AtomicPtr<u8>,
+    /// Entries in the table; changes only under the writer lock.
     pub(super) len: AtomicUsize,
+    /// Tombstones in the table; changes only under the writer lock.
+    tombstones: AtomicUsize,
     /// How many entries this shard has stored (the source of stamps);
-    /// changes only under the write lock.
+    /// changes only under the writer lock.
     pub(super) stored: AtomicU64,
-    /// Counters (src/stats.rs), on the shard's own cache lines.
+    /// Counters of writers (src/stats.rs), on the shard's own cache lines.
     pub(super) stats: ShardStats,
 }
 
 impl Shard {
     pub(super) fn new() -> Shard {
+        let t = Table::with_slots(0);
         Shard {
-            table: RwLock::new(Table::default()),
+            table: sync::AtomicU64::new(t.word()),
+            table_alloc: AtomicPtr::new(t.address()),
             len: AtomicUsize::new(0),
+            tombstones: AtomicUsize::new(0),
             stored: AtomicU64::new(0),
             stats: ShardStats::default(),
         }
@@ -58,53 +70,71 @@ impl Shard {
         ((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)
     }
 
-    /// The table, read-locked. A panic cannot leave a table half-updated
-    /// (each operation is one std call), so a poisoned lock is safe to keep
-    /// using.
-    pub(super) fn read(&self) -> RwLockReadGuard<'_, Table> {
-        self.table.read().unwrap_or_else(PoisonError::into_inner)
+    /// The entry stored for `id` (whose hash is `hash`), for a reader.
+    ///
+    /// # Safety
+    /// The caller is pinned for `'a`.
+    #[inline(always)]
+    pub(super) unsafe fn find<'a>(
+        &self,
+        hash: u64,
+        id: ContainerIdRef<'_>,
+    ) -> Option<EntryRef<'a>> {
+        // SAFETY: the current table, or one retired after the caller pinned:
+        // alive while it is pinned.
+        unsafe { Table::from_word(self.table.load(Ordering::SeqCst)).find(hash, id) }
     }
 
-    /// The table, write-locked; the guard counts one change in `changes`
-    /// when it is released.
-    pub(super) fn write<'a>(&'a self, changes: &'a AtomicU64) -> Writing<'a> {
-        Writing {
-            table: self.table.write().unwrap_or_else(PoisonError::into_inner),
-            changes,
-        }
+    /// The current table, for a writer.
+    ///
+    /// # Safety
+    /// The caller holds the writer lock (the table is not replaced or freed
+    /// meanwhile).
+    #[inline(always)]
+    pub(super) unsafe fn table(&self) -> Table {
+        // SAFETY: forwarded.
+        unsafe { Table::from_word(self.table.load(Ordering::Relaxed)) }
+    }
+
+    /// Publishes `new` as the table and returns the old one (for the
+    /// caller to retire).
+    ///
+    /// # Safety
+    /// The caller holds the writer lock.
+    pub(super) unsafe fn replace_table(&self, new: Table, order: Ordering) -> Table {
+        let old = self.table.swap(new.word(), order);
+        self.table_alloc.store(new.address(), Ordering::Relaxed);
+        // SAFETY: the old table's word, no longer the current one.
+        unsafe { Table::from_word(old) }
+    }
+
+    /// The slots of the current table (for the counters' byte count).
+    pub(super) fn table_slots(&self) -> usize {
+        let _pin = super::epoch::domain().pin();
+        // SAFETY: pinned: the table stays alive.
+        unsafe { Table::from_word(self.table.load(Ordering::SeqCst)) }.slots()
+    }
+
+    pub(super) fn tombstones(&self) -> usize {
+        self.tombstones.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn set_tombstones(&self, n: usize) {
+        self.tombstones.store(n, Ordering::Relaxed);
     }
 }
 
-/// The manager's change counter, on its own cache lines: readers load it,
-/// writers of every shard add to it.
-#[repr(align(128))]
-pub(super) struct Changes(pub(super) AtomicU64);
-
-/// A shard's write lock. Dropping it counts one change in the manager's
-/// change counter, while the lock is still held: after whatever the holder
-/// changed, and before any reader can see that change (also when the holder
-/// unwinds).
-pub(super) struct Writing<'a> {
-    table: RwLockWriteGuard<'a, Table>,
-    changes: &'a AtomicU64,
-}
-
-impl Drop for Writing<'_> {
+impl Drop for Shard {
     fn drop(&mut self) {
-        self.changes.fetch_add(1, Ordering::Release);
-    }
-}
-
-impl Deref for Writing<'_> {
-    type Target = Table;
-    fn deref(&self) -> &Table {
-        &self.table
-    }
-}
-
-impl DerefMut for Writing<'_> {
-    fn deref_mut(&mut self) -> &mut Table {
-        &mut self.table
+        // No reader or writer is left (the manager is being dropped).
+        // SAFETY: the shard's own table, no longer shared.
+        let t = unsafe { Table::from_word(self.table.load(Ordering::Relaxed)) };
+        for p in t.entries() {
+            // SAFETY: every entry of the table came from `Entry::into_raw`.
+            drop(unsafe { Entry::from_raw(p) });
+        }
+        // SAFETY: as above; freed once, here.
+        unsafe { t.free() };
     }
 }
 

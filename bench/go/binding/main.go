@@ -71,7 +71,40 @@ func main() {
 		}
 		sink += acc
 	}
+	// probeLoop is the prober's event path (recordContainerEvent): GetRef,
+	// and on a miss GenerateContainerRef. One probe in 8 is of a container
+	// with no stored reference (started before a kubelet restart).
+	probeLoop := func(t, n int) {
+		keys := hot[t]
+		acc, j, k := 0, 0, t*workload.Pool/2
+		for i := 0; i < n; i++ {
+			if i&7 == 7 {
+				if _, ok := m.GetRef(extraKeys[k]); ok {
+					harness.Die("GetRef: a fresh key is stored")
+				}
+				ref, err := kuberef.GenerateContainerRef(pods[k], containers[k])
+				if err != nil {
+					harness.Die("GenerateContainerRef: %v", err)
+				}
+				acc += len(ref.FieldPath)
+				if k++; k == workload.Pool {
+					k = 0
+				}
+				continue
+			}
+			ref, ok := m.GetRef(keys[j])
+			if !ok {
+				harness.Die("GetRef: not found")
+			}
+			acc += len(ref.FieldPath)
+			if j++; j == len(keys) {
+				j = 0
+			}
+		}
+		sink += acc
+	}
 	get1 := func(n int) float64 { return harness.Loop(n, func(n int) { getLoop(0, n) }) }
+	probe := func(n int) float64 { return harness.Parallel2(n, probeLoop) }
 	get2 := func(n int) float64 { return harness.Parallel2(n, getLoop) }
 	setclear := func(n int) float64 {
 		return harness.Loop(n, func(n int) {
@@ -127,6 +160,16 @@ func main() {
 		})
 	}
 
+	cgo2 := func(n int) float64 {
+		return harness.Loop(n, func(n int) {
+			acc := uint32(0)
+			for i := 0; i < n; i++ {
+				acc += cgoPair()
+			}
+			sink += int(acc)
+		})
+	}
+
 	stored := uint64(0)
 	for _, size := range cfg.Sizes {
 		if size < workload.Hot || size < stored {
@@ -145,7 +188,9 @@ func main() {
 			cfg.Run(impl, "get2", stored, get2)
 			cfg.Run(impl, "setclear", stored, setclear)
 			cfg.Run(impl, "lifecycle", stored, lifecycle)
+			cfg.Run(impl, "probe", stored, probe)
 			cfg.Run(impl, "generate", 0, generateOp)
+			cfg.Run(impl, "cgo2", 0, cgo2)
 		}
 	}
 	_ = sink

@@ -23,6 +23,7 @@ import (
 
 const (
 	implC     = "kuberef-c"
+	implGLib  = "glib-c"
 	implGo    = "kuberef-go"
 	implUp    = "upstream-go"
 	implFloor = "rust-floor"
@@ -36,18 +37,31 @@ type key struct {
 
 var samples = map[key][]float64{}
 
+// op is one row group of the table and its targets, as ratios to upstream Go
+// (0: no target, the ratio is shown for information).
 type op struct {
-	name, label       string
-	sized             bool
-	targetC, targetGo float64
+	name, label string
+	sized       bool
+	targetC     float64 // kuberef from C / upstream Go
+	targetGLib  float64 // kuberef from C / GLib from C
+	targetGo    float64 // kuberef from Go / upstream Go
+	targetBound float64 // kuberef from C / the copy bound
+	// who runs it: an implementation not listed prints no line for it
+	impls []string
 }
 
+var (
+	allImpls = []string{implC, implGLib, implGo, implUp, implFloor}
+	goImpls  = []string{implGo, implUp}
+)
+
 var ops = []op{
-	{"get1", "GetRef, 1 thread", true, 0.6, 2.0},
-	{"setclear", "SetRef + ClearRef", true, 0.9, 2.0},
-	{"get2", "GetRef, 2 threads (aggregate)", true, 0.5, 1.5},
-	{"generate", "GenerateContainerRef", false, 0.5, 1.0},
-	{"lifecycle", "Lifecycle (generate, set, 3 gets, clear)", true, 0.6, 1.3},
+	{"get1", "GetRef, 1 thread", true, 1.0, 1.0, 1.0, 1.5, append(allImpls, implBound)},
+	{"get2", "GetRef, 2 threads (aggregate)", true, 0.6, 0, 1.0, 0, append(allImpls, implBound)},
+	{"setclear", "SetRef + ClearRef", true, 1.0, 0, 2.5, 0, allImpls},
+	{"lifecycle", "Lifecycle (generate, set, 3 gets, clear)", true, 0, 0, 1.0, 0, []string{implC, implGo, implUp, implFloor}},
+	{"probe", "Probe events, 2 goroutines (GetRef, 1 in 8 a miss that generates)", true, 0, 0, 1.0, 0, goImpls},
+	{"generate", "GenerateContainerRef", false, 0.5, 0, 1.0, 0, []string{implC, implGo, implUp, implFloor}},
 }
 
 func median(v []float64) float64 {
@@ -74,22 +88,6 @@ func ns(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.1f", v)
-}
-
-// ratio formats a/b and, when target > 0, whether it is at most target.
-func ratio(a, b, target float64) (string, bool) {
-	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
-		return "—", true
-	}
-	r := a / b
-	s := fmt.Sprintf("%.2f", r)
-	if target > 0 {
-		if r <= target {
-			return fmt.Sprintf("%s ✓ (≤ %.1f)", s, target), true
-		}
-		return fmt.Sprintf("%s ✗ (≤ %.1f)", s, target), false
-	}
-	return s, true
 }
 
 func fmtNum(n uint64) string {
@@ -126,7 +124,7 @@ func main() {
 			k := key{fl[0], fl[1], stored}
 			samples[k] = append(samples[k], v)
 			impls[fl[0]] = true
-			if fl[1] != "generate" && fl[1] != "mem" {
+			if stored > 0 && fl[1] != "mem" { // generate and cgo2 print 0
 				sizeSet[stored] = true
 			}
 		}
@@ -140,22 +138,27 @@ func main() {
 
 	if *check {
 		bad := 0
-		for impl := range impls {
-			for _, o := range ops {
-				if impl == implBound && o.name != "get1" && o.name != "get2" {
-					continue // the bound is measured for GetRef only
+		for _, o := range ops {
+			for _, impl := range o.impls {
+				if !impls[impl] {
+					continue // a program that was not run (e.g. the floor in a C-only smoke)
 				}
 				ss := sizes
 				if !o.sized {
 					ss = []uint64{0}
 				}
 				for _, s := range ss {
-					v := get(impl, o.name, s)
-					if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+					if v := get(impl, o.name, s); math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
 						fmt.Fprintf(os.Stderr, "missing or bad: %s %s %d\n", impl, o.name, s)
 						bad++
 					}
 				}
+			}
+		}
+		if impls[implGo] {
+			if v := get(implGo, "cgo2", 0); math.IsNaN(v) || v <= 0 {
+				fmt.Fprintln(os.Stderr, "missing or bad: kuberef-go cgo2 0")
+				bad++
 			}
 		}
 		if len(impls) == 0 || len(sizes) == 0 {
@@ -168,80 +171,82 @@ func main() {
 		}
 	}
 
-	met, missed := 0, 0
-	tally := func(ok bool, target float64) {
-		if target <= 0 {
-			return
-		}
-		if ok {
-			met++
-		} else {
-			missed++
-		}
-	}
+	t := &tally{}
 	n := 0
 	for _, v := range samples {
 		if len(v) > n {
 			n = len(v)
 		}
 	}
-	fmt.Printf("Median ns/op over up to %d samples per cell; ratios against upstream Go of the same run; ✓/✗: the target in brackets.\n\n", n)
-	fmt.Println("| operation | stored refs | kuberef from C | kuberef from Go | upstream Go | Rust floor (no FFI) | C / Go | Go binding / Go | C / floor |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Printf("Median ns/op over up to %d samples per cell. Ratios: ✓/✗ against the target in brackets; no bracket, shown for information.\n\n", n)
+	fmt.Println("| operation | stored refs | kuberef from C | GLib from C | kuberef from Go | upstream Go | Rust floor (no FFI) | C / upstream Go | C / GLib | Go binding / upstream Go |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, o := range ops {
 		ss := sizes
 		if !o.sized {
 			ss = []uint64{0}
 		}
 		for _, s := range ss {
-			c, g, up, fl := get(implC, o.name, s), get(implGo, o.name, s), get(implUp, o.name, s), get(implFloor, o.name, s)
-			rc, okc := ratio(c, up, o.targetC)
-			rg, okg := ratio(g, up, o.targetGo)
-			tally(okc, o.targetC*boolf(!math.IsNaN(c) && !math.IsNaN(up)))
-			tally(okg, o.targetGo*boolf(!math.IsNaN(g) && !math.IsNaN(up)))
-			floorTarget := 0.0
-			if o.name == "get1" {
-				floorTarget = 1.2
-			}
-			rf, okf := ratio(c, fl, floorTarget)
-			tally(okf, floorTarget*boolf(!math.IsNaN(c) && !math.IsNaN(fl)))
+			c, gl, g, up, fl := get(implC, o.name, s), get(implGLib, o.name, s), get(implGo, o.name, s),
+				get(implUp, o.name, s), get(implFloor, o.name, s)
 			stored := "—"
 			if o.sized {
 				stored = fmtNum(s)
 			}
-			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				o.label, stored, ns(c), ns(g), ns(up), ns(fl), rc, rg, rf)
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				o.label, stored, ns(c), ns(gl), ns(g), ns(up), ns(fl),
+				t.ratio(o.label+", "+stored+", C / upstream Go", c, up, o.targetC),
+				t.ratio(o.label+", "+stored+", C / GLib", c, gl, o.targetGLib),
+				t.ratio(o.label+", "+stored+", Go binding / upstream Go", g, up, o.targetGo))
 		}
 	}
+
+	// The cgo floor of the binding's SetRef + ClearRef: two calls into C that
+	// do nothing, measured in the same process as the binding's row.
+	if cgo := get(implGo, "cgo2", 0); !math.IsNaN(cgo) {
+		fmt.Printf("\nThe cgo floor: two empty calls from Go into the library (kuberef_abi_version) take %s ns,", ns(cgo))
+		for _, s := range sizes {
+			up, g := get(implUp, "setclear", s), get(implGo, "setclear", s)
+			if !math.IsNaN(up) && up > 0 {
+				fmt.Printf(" %.2f× upstream's SetRef + ClearRef at %s stored (the binding: %.2f×);", cgo/up, fmtNum(s), g/up)
+			}
+		}
+		fmt.Println()
+	}
+
+	if impls[implBound] {
+		fmt.Printf("\nThe copy bound (%s: the same keys in one hash table with no lock and no counters, a lookup that compares the key and copies the fields into a buffer, as kuberef_get_ref must; safe only with no writer), ns/op, and kuberef from C against it:\n\n", implBound)
+		fmt.Println("| operation | stored refs | copy bound | kuberef from C | C / bound |")
+		fmt.Println("|---|---:|---:|---:|---:|")
+		for _, o := range ops {
+			if o.targetBound == 0 && o.name != "get2" {
+				continue
+			}
+			for _, s := range sizes {
+				b, c := get(implBound, o.name, s), get(implC, o.name, s)
+				fmt.Printf("| %s | %s | %s | %s | %s |\n", o.label, fmtNum(s), ns(b), ns(c), t.ratio(o.label+", "+fmtNum(s)+", C / copy bound", c, b, o.targetBound))
+			}
+		}
+	}
+
 	if len(sizes) >= 2 {
 		lo, hi := sizes[0], sizes[len(sizes)-1]
-		fmt.Printf("\nScale, GetRef 1 thread, time at %s stored / time at %s:", fmtNum(hi), fmtNum(lo))
-		for _, impl := range []string{implC, implGo, implUp, implFloor} {
+		upScale := get(implUp, "get1", hi) / get(implUp, "get1", lo)
+		fmt.Printf("\nScale, GetRef 1 thread, time at %s stored / time at %s (target: at most upstream Go's own):", fmtNum(hi), fmtNum(lo))
+		for _, impl := range []string{implC, implGLib, implGo, implUp, implFloor} {
 			a, b := get(impl, "get1", hi), get(impl, "get1", lo)
+			if math.IsNaN(a) || math.IsNaN(b) {
+				continue
+			}
 			target := 0.0
 			if impl == implC || impl == implGo {
-				target = 2.0
+				target = upScale
 			}
-			r, ok := ratio(a, b, target)
-			tally(ok, target*boolf(!math.IsNaN(a) && !math.IsNaN(b)))
-			if r != "—" {
-				fmt.Printf(" %s %s;", impl, r)
-			}
+			fmt.Printf(" %s %s;", impl, t.scale("scale "+impl, a/b, target))
 		}
 		fmt.Println()
 	}
-	if impls[implBound] {
-		fmt.Printf("\nLower bound for GetRef (%s: the same keys in one hash table with no lock and no counters, a lookup that compares the key and copies the fields into a buffer, as kuberef_get_ref must, but safe only with no writer; not a target), ns/op and ratio to upstream Go:", implBound)
-		for _, o := range []string{"get1", "get2"} {
-			for _, s := range sizes {
-				b, up := get(implBound, o, s), get(implUp, o, s)
-				if r, _ := ratio(b, up, 0); r != "—" {
-					fmt.Printf(" %s %s %s (%s);", o, fmtNum(s), ns(b), r)
-				}
-			}
-		}
-		fmt.Println()
-	}
+
 	var memC, memUp float64 = math.NaN(), math.NaN()
 	var memN uint64
 	for k, v := range samples {
@@ -256,17 +261,50 @@ func main() {
 		}
 	}
 	if memN > 0 {
-		r, ok := ratio(memC, memUp, 0.7)
-		tally(ok, 0.7*boolf(!math.IsNaN(memC) && !math.IsNaN(memUp)))
 		fmt.Printf("\nMemory at %s stored refs, bytes per ref: kuberef %s (RSS growth), upstream Go %s (HeapInuse growth after GC); kuberef / Go %s.\n",
-			fmtNum(memN), ns(memC), ns(memUp), r)
+			fmtNum(memN), ns(memC), ns(memUp), t.ratio("memory per ref, kuberef / Go", memC, memUp, 0.7))
 	}
-	fmt.Printf("\nTargets: %d met, %d missed.\n", met, missed)
+	fmt.Printf("\nTargets: %d met, %d missed.\n", t.met, t.missed)
+	for _, m := range t.misses {
+		fmt.Printf("  missed: %s\n", m)
+	}
 }
 
-func boolf(b bool) float64 {
-	if b {
-		return 1
+// tally counts the targets met and missed.
+type tally struct {
+	met, missed int
+	misses      []string
+}
+
+// ratio formats a/b and, when target > 0 and both are known, whether it is
+// at most target (counted).
+func (t *tally) ratio(what string, a, b, target float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return "—"
 	}
-	return 0
+	r := a / b
+	if target <= 0 {
+		return fmt.Sprintf("%.2f", r)
+	}
+	if r <= target {
+		t.met++
+		return fmt.Sprintf("%.2f ✓ (≤ %.1f)", r, target)
+	}
+	t.missed++
+	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target ≤ %.1f", what, r, target))
+	return fmt.Sprintf("%.2f ✗ (≤ %.1f)", r, target)
+}
+
+// scale formats a growth ratio against a target that is itself measured.
+func (t *tally) scale(what string, r, target float64) string {
+	if target <= 0 || math.IsNaN(target) {
+		return fmt.Sprintf("%.2f", r)
+	}
+	if r <= target {
+		t.met++
+		return fmt.Sprintf("%.2f ✓ (≤ %.2f)", r, target)
+	}
+	t.missed++
+	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target ≤ %.2f", what, r, target))
+	return fmt.Sprintf("%.2f ✗ (≤ %.2f)", r, target)
 }

@@ -1,0 +1,357 @@
+//! Epoch-based reclamation: how readers find references without taking a
+//! lock, and writers free what they removed only when no reader can still be
+//! looking at it.
+//!
+//! A reader *pins* the domain for the duration of a lookup: it announces the
+//! domain's current epoch in a slot of its own (a SeqCst exchange, which on
+//! x86 is also the full barrier the scheme needs), and clears the slot when
+//! done; its loads of the table slots are SeqCst. A writer unlinks an entry
+//! (or a table it replaced) with a SeqCst store and *retires* it: at once,
+//! if no slot shows a pin (then no reader holds it, and every later reader
+//! sees the unlink), else tagged with the epoch current after the unlink.
+//! The epoch advances only when every pinned slot shows the current epoch,
+//! so once it is two past a retired object's tag, every reader pinned when
+//! the object was unlinked has unpinned, and readers pinned since cannot
+//! reach it: the object may be freed.
+//!
+//! Slots: the first [`DEDICATED`] threads that read get a slot of their own
+//! for good (a thread-local index with no destructor, so that a copy of the
+//! library in a plugin can be unloaded), which pins with one exchange on a
+//! cache line no other thread writes. Later threads borrow one of the
+//! [`BORROWED`] shared slots for each pin (a compare-and-swap), so slots never
+//! run out, whatever the threads do. A thread that exits keeps its dedicated
+//! slot, idle, for the life of the process.
+//!
+//! Pins nest: a thread that pins while pinned (a `with_ref` callback that
+//! reads another manager) keeps its first announcement until the outermost
+//! guard is dropped.
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+
+use super::sync::{fence, yield_now, AtomicBool, AtomicU64, AtomicUsize};
+
+/// Threads that get a slot of their own (2 in a Shuttle build, so that its
+/// schedules reach the borrowed slots with a few threads).
+#[cfg(not(feature = "shuttle"))]
+pub(crate) const DEDICATED: usize = 64;
+#[cfg(feature = "shuttle")]
+pub(crate) const DEDICATED: usize = 2;
+/// Slots shared by the threads beyond the first [`DEDICATED`], one per pin.
+#[cfg(not(feature = "shuttle"))]
+const BORROWED: usize = 64;
+#[cfg(feature = "shuttle")]
+const BORROWED: usize = 2;
+/// A slot nobody has claimed, or a borrowed slot nobody is using.
+const FREE: u64 = 0;
+/// A dedicated slot whose thread is not pinned.
+const IDLE: u64 = 1;
+
+/// A slot's word, on a cache line of its own: [`FREE`], [`IDLE`], or the
+/// epoch its thread is pinned at, shifted left by one (so never 0 or 1).
+#[repr(align(64))]
+struct Slot(AtomicU64);
+
+/// The domain: the epoch and the readers' slots. One per process (per copy
+/// of the library), shared by every manager; see [`domain`].
+pub(crate) struct Domain {
+    epoch: AtomicU64,
+    /// How many dedicated slots have been claimed (the ones to scan).
+    claimed: AtomicUsize,
+    /// Whether a borrowed slot was ever used (then they are scanned too).
+    borrowing: AtomicBool,
+    slots: [Slot; DEDICATED + BORROWED],
+}
+
+#[cfg(not(feature = "shuttle"))]
+static DOMAIN: Domain = Domain {
+    epoch: AtomicU64::new(1),
+    claimed: AtomicUsize::new(0),
+    borrowing: AtomicBool::new(false),
+    slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
+};
+
+// One per Shuttle execution (made anew for each).
+#[cfg(feature = "shuttle")]
+shuttle::lazy_static! {
+    static ref DOMAIN: Domain = Domain {
+        epoch: AtomicU64::new(1),
+        claimed: AtomicUsize::new(0),
+        borrowing: AtomicBool::new(false),
+        slots: std::array::from_fn(|_| Slot(AtomicU64::new(FREE))),
+    };
+}
+
+/// The process's domain.
+#[inline(always)]
+pub(crate) fn domain() -> &'static Domain {
+    &DOMAIN
+}
+
+/// A thread's dedicated slot before it asked for one.
+const NO_SLOT: usize = usize::MAX;
+/// The dedicated slot of a thread that found none left: it borrows.
+const BORROWS: usize = usize::MAX - 1;
+
+/// This thread's state: its dedicated slot (or `NO_SLOT`, `BORROWS`), the
+/// slot it pins with while pinned, and how deeply it is pinned. Plain cells
+/// with no destructor, read through one thread-local access per pin.
+struct Local {
+    own: Cell<usize>,
+    pinned_at: Cell<usize>,
+    depth: Cell<u32>,
+}
+
+#[cfg(feature = "shuttle")]
+use shuttle::thread_local;
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            own: Cell::new(NO_SLOT),
+            pinned_at: Cell::new(0),
+            depth: Cell::new(0),
+        }
+    };
+}
+
+/// A pin: while it lives, nothing retired after it was taken is freed, and
+/// nothing it can reach through the tables was freed. Not `Send`: it belongs
+/// to the thread that pinned (and points at that thread's state).
+pub(crate) struct Guard {
+    slot: usize,
+    local: *const Local,
+}
+
+impl Guard {
+    /// The slot this thread pins with: below [`DEDICATED`] for a thread with
+    /// a slot of its own (a stripe only this thread writes), else a borrowed
+    /// one.
+    #[inline(always)]
+    pub(crate) fn slot(&self) -> usize {
+        self.slot
+    }
+}
+
+impl Drop for Guard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: this thread's state, which outlives the guard (the guard
+        // cannot leave the thread).
+        let local = unsafe { &*self.local };
+        let depth = local.depth.get() - 1;
+        local.depth.set(depth);
+        if depth == 0 {
+            let idle = if self.slot < DEDICATED { IDLE } else { FREE };
+            domain().slots[self.slot].0.store(idle, Ordering::Release);
+        }
+    }
+}
+
+/// Writes `word` to `slot` with a full barrier after it: later loads of the
+/// tables are not done before the announcement is visible to writers.
+#[inline(always)]
+fn announce(slot: &AtomicU64, word: u64) {
+    // On x86 an exchange is a full barrier; elsewhere add one.
+    slot.swap(word, Ordering::SeqCst);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+    fence(Ordering::SeqCst);
+}
+
+impl Domain {
+    /// Pins the calling thread (see the module docs).
+    #[inline(always)]
+    pub(crate) fn pin(&self) -> Guard {
+        LOCAL.with(|local| {
+            let depth = local.depth.get();
+            local.depth.set(depth + 1);
+            if depth > 0 {
+                return Guard {
+                    slot: local.pinned_at.get(),
+                    local,
+                };
+            }
+            let mut own = local.own.get();
+            if own == NO_SLOT {
+                own = self.claim();
+                local.own.set(own);
+            }
+            let slot = if own < DEDICATED {
+                let word = self.epoch.load(Ordering::SeqCst) << 1;
+                announce(&self.slots[own].0, word);
+                own
+            } else {
+                self.borrow(local)
+            };
+            local.pinned_at.set(slot);
+            Guard { slot, local }
+        })
+    }
+
+    /// A dedicated slot for this thread, or `BORROWS` if none is left.
+    #[cold]
+    fn claim(&self) -> usize {
+        for (i, s) in self.slots[..DEDICATED].iter().enumerate() {
+            if s.0
+                .compare_exchange(FREE, IDLE, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.claimed.fetch_max(i + 1, Ordering::SeqCst);
+                return i;
+            }
+        }
+        BORROWS
+    }
+
+    /// Pins with a borrowed slot, waiting (yielding) if all are in use.
+    #[cold]
+    fn borrow(&self, local: &Local) -> usize {
+        self.borrowing.store(true, Ordering::SeqCst);
+        let start = (local as *const Local as usize / 64) % BORROWED;
+        loop {
+            let word = self.epoch.load(Ordering::SeqCst) << 1;
+            for k in 0..BORROWED {
+                let i = DEDICATED + (start + k) % BORROWED;
+                if self.slots[i]
+                    .0
+                    .compare_exchange(FREE, word, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+                    fence(Ordering::SeqCst);
+                    return i;
+                }
+            }
+            yield_now();
+        }
+    }
+
+    /// The epoch to tag an object with that the caller has just unlinked
+    /// (with a SeqCst store, before this SeqCst load).
+    #[inline]
+    pub(crate) fn retire_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Advances the epoch if every pinned thread has seen the current one,
+    /// and returns the epoch now current.
+    pub(crate) fn try_advance(&self) -> u64 {
+        let e = self.epoch.load(Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let claimed = self.claimed.load(Ordering::SeqCst);
+        let borrowed = if self.borrowing.load(Ordering::SeqCst) {
+            &self.slots[DEDICATED..]
+        } else {
+            &[]
+        };
+        for s in self.slots[..claimed].iter().chain(borrowed) {
+            let w = s.0.load(Ordering::SeqCst);
+            if w > IDLE && w >> 1 != e {
+                return e;
+            }
+        }
+        match self
+            .epoch
+            .compare_exchange(e, e + 1, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => e + 1,
+            Err(now) => now,
+        }
+    }
+
+    /// Whether no thread is pinned now. Called after unlinking with a SeqCst
+    /// store: if no pin precedes these SeqCst loads, no reader holds what was
+    /// unlinked, and every later pin comes after the unlink in the SeqCst
+    /// order, so its (SeqCst) table loads see it: it may be freed at once.
+    pub(crate) fn quiescent(&self) -> bool {
+        let claimed = self.claimed.load(Ordering::SeqCst);
+        let borrowed = if self.borrowing.load(Ordering::SeqCst) {
+            &self.slots[DEDICATED..]
+        } else {
+            &[]
+        };
+        self.slots[..claimed]
+            .iter()
+            .chain(borrowed)
+            .all(|s| s.0.load(Ordering::SeqCst) <= IDLE)
+    }
+
+    /// Whether an object retired at epoch `retired` may be freed now that
+    /// the epoch is `now`.
+    #[inline]
+    pub(crate) fn freeable(retired: u64, now: u64) -> bool {
+        retired + 2 <= now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_epoch_waits_for_pinned_threads() {
+        let d = domain();
+        let g = d.pin();
+        let at = d.epoch.load(Ordering::SeqCst);
+        // Pinned at the current epoch: it may advance once, not twice.
+        let once = d.try_advance();
+        assert!(once <= at + 1);
+        assert_eq!(d.try_advance(), once, "blocked by this thread's pin");
+        let retired = d.retire_epoch();
+        drop(g);
+        // Other tests' threads pin too: give them time to unpin.
+        let mut now = 0;
+        for _ in 0..100_000 {
+            now = now.max(d.try_advance());
+            if Domain::freeable(retired, now) {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        assert!(Domain::freeable(retired, now));
+    }
+
+    #[test]
+    fn pins_nest() {
+        let d = domain();
+        let outer = d.pin();
+        let slot = outer.slot();
+        {
+            let inner = d.pin();
+            assert_eq!(inner.slot(), slot);
+        }
+        // Still pinned after the inner guard is gone.
+        let w = d.slots[slot].0.load(Ordering::SeqCst);
+        assert!(w > IDLE);
+        drop(outer);
+        let w = d.slots[slot].0.load(Ordering::SeqCst);
+        assert!(w <= IDLE);
+    }
+
+    #[test]
+    fn threads_beyond_the_dedicated_slots_borrow() {
+        // More threads than dedicated slots, each pinning once.
+        let handles: Vec<_> = (0..DEDICATED + 8)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    let g = domain().pin();
+                    g.slot()
+                })
+            })
+            .collect();
+        let slots: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(slots.iter().all(|&s| s < DEDICATED + BORROWED));
+        // Every borrowed slot is free again, once the other tests' threads
+        // (which now borrow too) are between pins.
+        let all_free = || {
+            domain().slots[DEDICATED..]
+                .iter()
+                .all(|s| s.0.load(Ordering::SeqCst) == FREE)
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !all_free() && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(all_free(), "a borrowed slot stayed taken");
+    }
+}
