@@ -294,7 +294,7 @@ impl RefManager {
     pub fn stats(&self) -> Stats {
         let mut total = Stats::default();
         for s in self.shards.iter() {
-            let table_bytes = s.table_slots() * std::mem::size_of::<u64>();
+            let table_bytes = s.table_bytes();
             total.add_shard(&s.stats, s.len.load(Ordering::Relaxed), table_bytes);
         }
         total.add_lookups(&self.lookups);

@@ -108,11 +108,11 @@ impl Shard {
         unsafe { Table::from_word(old) }
     }
 
-    /// The slots of the current table (for the counters' byte count).
-    pub(super) fn table_slots(&self) -> usize {
+    /// The bytes of the current table (for the counters' byte count).
+    pub(super) fn table_bytes(&self) -> usize {
         let _pin = super::epoch::domain().pin();
         // SAFETY: pinned: the table stays alive.
-        unsafe { Table::from_word(self.table.load(Ordering::SeqCst)) }.slots()
+        unsafe { Table::from_word(self.table.load(Ordering::SeqCst)) }.bytes()
     }
 
     pub(super) fn tombstones(&self) -> usize {

@@ -67,7 +67,8 @@ fn tag_matches(w: u64, hash: u64) -> bool {
     w & TAG == tag(hash)
 }
 
-/// A table: its slots, a power of two of them, in one allocation owned by
+/// A table: its slots, a power of two of them, followed by as many key
+/// hashes (one per slot, for writers; see `hash_at`), in one allocation owned by
 /// whoever holds the table's [`word`](Table::word) (the shard, or the limbo
 /// once retired). `Table` itself is a copyable view of that allocation.
 #[derive(Clone, Copy)]
@@ -92,7 +93,8 @@ impl Table {
     /// keeps its word and frees it with [`free`](Self::free)).
     pub(super) fn with_slots(n: usize) -> Table {
         let n = n.max(MIN_SLOTS).next_power_of_two();
-        let slots: Box<[AtomicU64]> = (0..n).map(|_| AtomicU64::new(EMPTY)).collect();
+        // The slots, then each slot's key hash (see `hash_at`).
+        let slots: Box<[AtomicU64]> = (0..2 * n).map(|_| AtomicU64::new(EMPTY)).collect();
         let p = Box::into_raw(slots).cast::<AtomicU64>();
         Table {
             // SAFETY: a Box is never null.
@@ -133,7 +135,7 @@ impl Table {
     /// # Safety
     /// No one uses the table any more, and it is freed once.
     pub(super) unsafe fn free(self) {
-        let s = std::ptr::slice_from_raw_parts_mut(self.slots.as_ptr(), self.mask + 1);
+        let s = std::ptr::slice_from_raw_parts_mut(self.slots.as_ptr(), 2 * (self.mask + 1));
         // SAFETY: the allocation of `with_slots`, with its length.
         drop(unsafe { Box::from_raw(s) });
     }
@@ -147,9 +149,24 @@ impl Table {
         unsafe { &*self.slots.as_ptr().add(i) }
     }
 
+    /// The key hash of the entry in slot `i`, kept beside the slots for
+    /// writers only (readers never load it), so that a rehash places every
+    /// entry without reading the entries themselves.
+    #[inline(always)]
+    fn hash_at(&self, i: usize) -> &AtomicU64 {
+        debug_assert!(i <= self.mask);
+        // SAFETY: as for `slot`: the second half of the allocation.
+        unsafe { &*self.slots.as_ptr().add(self.mask + 1 + i) }
+    }
+
     /// How many slots the table has.
     pub(super) fn slots(&self) -> usize {
         self.mask + 1
+    }
+
+    /// The bytes of the table's allocation.
+    pub(super) fn bytes(&self) -> usize {
+        2 * self.slots() * std::mem::size_of::<u64>()
     }
 
     /// The entry stored for `id` (whose hash is `hash`), for a reader.
@@ -224,6 +241,7 @@ impl Table {
     /// that the writer's look at the readers' pins that follows cannot miss
     /// a reader that could still find it (see epoch.rs).
     pub(super) fn put(&self, i: usize, p: NonNull<u8>, hash: u64, order: Ordering) {
+        self.hash_at(i).store(hash, Ordering::Relaxed);
         self.slot(i).store(word(p, hash), order);
     }
 
@@ -260,19 +278,24 @@ impl Table {
     /// A new table holding this one's entries, sized for `live` of them: at
     /// most 3/4 of [`max_used`] full, so that it takes a third as many
     /// inserts again before the next rehash.
-    pub(super) fn rehashed(&self, live: usize, hash_of: impl Fn(NonNull<u8>) -> u64) -> Table {
+    pub(super) fn rehashed(&self, live: usize) -> Table {
         let mut n = MIN_SLOTS;
         while max_used(n) < live + live / 3 + 1 {
             n *= 2;
         }
         let t = Table::with_slots(n);
-        for p in self.entries() {
-            let h = hash_of(p);
+        for j in 0..=self.mask {
+            let w = self.slot(j).load(Ordering::Relaxed);
+            if w <= TOMBSTONE {
+                continue;
+            }
+            let h = self.hash_at(j).load(Ordering::Relaxed);
             let mut i = h as usize & t.mask;
             while t.slot(i).load(Ordering::Relaxed) != EMPTY {
                 i = (i + 1) & t.mask;
             }
-            t.slot(i).store(word(p, h), Ordering::Relaxed);
+            t.hash_at(i).store(h, Ordering::Relaxed);
+            t.slot(i).store(w, Ordering::Relaxed);
         }
         t
     }

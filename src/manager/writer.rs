@@ -341,7 +341,7 @@ impl Retired {
     fn size(&self) -> usize {
         match self {
             Retired::Entry(_, len) => *len,
-            Retired::Table(t) => t.slots() * std::mem::size_of::<u64>(),
+            Retired::Table(t) => t.bytes(),
         }
     }
 }
@@ -439,10 +439,7 @@ impl Writing<'_> {
     /// tombstones; readers of the old one finish on it.
     fn rehash(&mut self, shard: &Shard, live: usize) {
         // SAFETY: the lock is held.
-        let new = unsafe { shard.table() }.rehashed(live, |p| {
-            // SAFETY: entries of the current table are alive.
-            unsafe { EntryRef::from_raw(p.as_ptr()) }.hash()
-        });
+        let new = unsafe { shard.table() }.rehashed(live);
         // SAFETY: the lock is held.
         let old = unsafe { shard.replace_table(new, Ordering::SeqCst) };
         shard.set_tombstones(0);
