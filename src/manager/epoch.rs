@@ -8,7 +8,8 @@
 //! done; its loads of the table slots are SeqCst. A writer unlinks an entry
 //! (or a table it replaced) with a SeqCst store and *retires* it: at once,
 //! if no slot shows a pin (then no reader holds it, and every later reader
-//! sees the unlink), else tagged with the epoch current after the unlink.
+//! sees the unlink; looked at only while few threads have read), else tagged
+//! with the epoch current after the unlink, for a later collection.
 //! The epoch advances only when every pinned slot shows the current epoch,
 //! so once it is two past a retired object's tag, every reader pinned when
 //! the object was unlinked has unpinned, and readers pinned since cannot
@@ -42,6 +43,8 @@ pub(crate) const DEDICATED: usize = 2;
 const BORROWED: usize = 64;
 #[cfg(feature = "shuttle")]
 const BORROWED: usize = 2;
+/// The most slots [`Domain::quiescent`] looks at (one cache line each).
+const QUICK_SCAN: usize = 16;
 /// A slot nobody has claimed, or a borrowed slot nobody is using.
 const FREE: u64 = 0;
 /// A dedicated slot whose thread is not pinned.
@@ -263,17 +266,28 @@ impl Domain {
     /// store: if no pin precedes these SeqCst loads, no reader holds what was
     /// unlinked, and every later pin comes after the unlink in the SeqCst
     /// order, so its (SeqCst) table loads see it: it may be freed at once.
-    pub(crate) fn quiescent(&self) -> bool {
+    ///
+    /// Returns `None` without looking when there are more than
+    /// [`QUICK_SCAN`] slots to look at (many threads have read): the caller
+    /// then retires what it unlinked, and a collection looks at the slots
+    /// once for many retirements.
+    pub(crate) fn quiescent(&self) -> Option<bool> {
         let claimed = self.claimed.load(Ordering::SeqCst);
-        let borrowed = if self.borrowing.load(Ordering::SeqCst) {
+        let borrowing = self.borrowing.load(Ordering::SeqCst);
+        if claimed + if borrowing { BORROWED } else { 0 } > QUICK_SCAN {
+            return None;
+        }
+        let borrowed = if borrowing {
             &self.slots[DEDICATED..]
         } else {
             &[]
         };
-        self.slots[..claimed]
-            .iter()
-            .chain(borrowed)
-            .all(|s| s.0.load(Ordering::SeqCst) <= IDLE)
+        Some(
+            self.slots[..claimed]
+                .iter()
+                .chain(borrowed)
+                .all(|s| s.0.load(Ordering::SeqCst) <= IDLE),
+        )
     }
 
     /// Whether an object retired at epoch `retired` may be freed now that

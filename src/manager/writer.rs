@@ -348,11 +348,11 @@ impl Retired {
 
 impl Writing<'_> {
     /// Takes `r`, just unlinked (with a SeqCst store): freed once the lock
-    /// is released if no reader is pinned now, else once the epoch has moved
-    /// on.
+    /// is released if no reader is pinned now (when few threads ever read;
+    /// see `Domain::quiescent`), else once the epoch has moved on.
     fn retire(&mut self, r: Retired) {
         let d = epoch::domain();
-        if d.quiescent() {
+        if d.quiescent() == Some(true) {
             self.free_now.push(r);
             return;
         }
