@@ -33,11 +33,11 @@ TESTS += bench-smoke
 
 .PHONY: bench bench-build bench-smoke bench-floor-build bench-bulk bench-get-cpu FORCE_GO
 
-$(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
+$(BENCH_OUT)/%_c: bench/c/%.c bench/c/workload.h bench/c/harness.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(DYN_LINK)
 
-$(BENCH_OUT)/glib_c: bench/c/glib.c bench/c/workload.h include/kuberef.h $(BLIB)/$(SO_REAL)
+$(BENCH_OUT)/glib_c: bench/c/glib.c bench/c/workload.h bench/c/harness.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(GLIB_CFLAGS) -o $@ $< $(DYN_LINK) $(GLIB_LIBS)
 

@@ -15,17 +15,16 @@
  *   lifecycle generate (borrowed) + SetRef + 3 x GetRef + ClearRef of a fresh key
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "harness.h"
 #include "kuberef.h"
 #include "workload.h"
 
-#define HOT 1000
-#define POOL 1024 /* extra keys / pods cycled through by setclear, generate, lifecycle */
+#define HOT BENCH_HOT
+#define POOL BENCH_POOL /* extra keys / pods cycled through by setclear, generate, lifecycle */
 
 static kuberef_manager *M;
 static wl_key *hot_keys[2];       /* per thread, in that thread's visiting order */
@@ -33,32 +32,21 @@ static wl_key *extra_keys;        /* never stored by the fill */
 static kuberef_object_reference *extra_refs; /* generated refs for extra_keys */
 static char *extra_bufs;          /* their strings */
 static wl_pod *pods;              /* pods[k] is pod WL_EXTRA_BASE + k */
-static double sample_ns = 50e6;   /* target duration of one sample */
 static volatile size_t sink;
-static uint64_t fixed_iters;      /* --iters N: exactly N per sample, no calibration */
 
 static void die(const char *what, kuberef_status s) {
   fprintf(stderr, "bench_c: %s: %s (%u)\n", what, kuberef_status_message(s), (unsigned)s);
   exit(1);
 }
 
-static clockid_t clock_id = CLOCK_MONOTONIC; /* --cpu-clock: CLOCK_THREAD_CPUTIME_ID */
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(clock_id, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* --- operations: each runs n times and returns ns per op --------------------- */
 
-static double get_loop(int t, uint64_t n) {
+static void get_loop(int t, uint64_t n) {
   kuberef_object_reference out;
   char buf[512];
   size_t acc = 0, j = 0;
   uint64_t i;
   const wl_key *keys = hot_keys[t];
-  double t0 = now_ns();
   for (i = 0; i < n; i++) {
     kuberef_status s = kuberef_get_ref(M, &keys[j].id, &out, buf, sizeof buf, NULL);
     if (s != KUBEREF_OK) die("get_ref", s);
@@ -66,50 +54,20 @@ static double get_loop(int t, uint64_t n) {
     if (++j == HOT) j = 0;
   }
   sink += acc;
-  return (now_ns() - t0) / (double)n;
 }
 
-__attribute__((noinline)) static double op_get1(uint64_t n) { return get_loop(0, n); }
-
-typedef struct {
-  uint64_t n;
-  pthread_barrier_t *start;
-  double t0, t1;
-} get2_arg;
-
-static void *get2_thread(void *p) {
-  get2_arg *a = (get2_arg *)p;
-  pthread_barrier_wait(a->start);
-  a->t0 = now_ns();
-  get_loop(1, a->n);
-  a->t1 = now_ns();
-  return NULL;
-}
-
-__attribute__((noinline)) static double op_get2(uint64_t n) {
-  pthread_barrier_t start;
-  pthread_t th;
-  get2_arg a;
-  double t0, t1;
-  pthread_barrier_init(&start, NULL, 2);
-  a.n = n;
-  a.start = &start;
-  if (pthread_create(&th, NULL, get2_thread, &a) != 0) die("pthread_create", 0);
-  pthread_barrier_wait(&start);
-  t0 = now_ns();
+__attribute__((noinline)) static double op_get1(uint64_t n) {
+  double t0 = bench_now();
   get_loop(0, n);
-  t1 = now_ns();
-  pthread_join(th, NULL);
-  pthread_barrier_destroy(&start);
-  if (a.t0 < t0) t0 = a.t0;
-  if (a.t1 > t1) t1 = a.t1;
-  return (t1 - t0) / (double)(2 * n);
+  return (bench_now() - t0) / (double)n;
 }
+
+__attribute__((noinline)) static double op_get2(uint64_t n) { return bench_two_threads(get_loop, n); }
 
 __attribute__((noinline)) static double op_setclear(uint64_t n) {
   size_t k = 0;
   uint64_t i;
-  double t0 = now_ns();
+  double t0 = bench_now();
   for (i = 0; i < n; i++) {
     kuberef_status s = kuberef_set_ref(M, &extra_keys[k].id, &extra_refs[k]);
     if (s != KUBEREF_OK) die("set_ref", s);
@@ -117,7 +75,7 @@ __attribute__((noinline)) static double op_setclear(uint64_t n) {
     if (s != KUBEREF_OK) die("clear_ref", s);
     if (++k == POOL) k = 0;
   }
-  return (now_ns() - t0) / (double)n;
+  return (bench_now() - t0) / (double)n;
 }
 
 __attribute__((noinline)) static double op_generate(uint64_t n) {
@@ -125,7 +83,7 @@ __attribute__((noinline)) static double op_generate(uint64_t n) {
   char buf[512];
   size_t acc = 0, k = 0;
   uint64_t i;
-  double t0 = now_ns();
+  double t0 = bench_now();
   for (i = 0; i < n; i++) {
     kuberef_status s = kuberef_generate_container_ref(&pods[k].pod, pods[k].container, 0, &out, buf,
                                                       sizeof buf, NULL);
@@ -134,7 +92,7 @@ __attribute__((noinline)) static double op_generate(uint64_t n) {
     if (++k == POOL) k = 0;
   }
   sink += acc;
-  return (now_ns() - t0) / (double)n;
+  return (bench_now() - t0) / (double)n;
 }
 
 __attribute__((noinline)) static double op_lifecycle(uint64_t n) {
@@ -143,7 +101,7 @@ __attribute__((noinline)) static double op_lifecycle(uint64_t n) {
   size_t acc = 0, k = 0;
   uint64_t i;
   int g;
-  double t0 = now_ns();
+  double t0 = bench_now();
   for (i = 0; i < n; i++) {
     const kuberef_container_id *id = &extra_keys[k].id;
     /* Borrowed, as upstream's: the reference views the pod's strings until
@@ -163,23 +121,7 @@ __attribute__((noinline)) static double op_lifecycle(uint64_t n) {
     if (++k == POOL) k = 0;
   }
   sink += acc;
-  return (now_ns() - t0) / (double)n;
-}
-
-/* Runs op long enough for one sample of about sample_ns. */
-static double measure(double (*op)(uint64_t)) {
-  uint64_t n = 16;
-  double per;
-  if (fixed_iters) return op(fixed_iters);
-  for (;;) { /* calibrate (and warm up) on at least 1/10 of a sample */
-    double start = now_ns();
-    per = op(n);
-    if (now_ns() - start >= sample_ns / 10 || n >= (1ull << 34)) break;
-    n *= 4;
-  }
-  n = (uint64_t)(sample_ns / (per > 0.1 ? per : 0.1));
-  if (n < 16) n = 16;
-  return op(n);
+  return (bench_now() - t0) / (double)n;
 }
 
 /* --- setup ---------------------------------------------------------------- */
@@ -203,18 +145,11 @@ static void fill(uint64_t from, uint64_t to) {
 
 /* Hot keys for `stored` refs, each thread in its own shuffled order. */
 static void choose_hot(uint64_t stored) {
-  int t;
+  int t, j;
   for (t = 0; t < 2; t++) {
-    uint64_t perm[HOT];
-    wl_rng r = wl_seed(4 + (uint64_t)t, stored);
-    int j;
-    for (j = 0; j < HOT; j++) perm[j] = (uint64_t)j;
-    for (j = HOT - 1; j > 0; j--) {
-      uint64_t x = wl_next(&r) % (uint64_t)(j + 1), tmp = perm[j];
-      perm[j] = perm[x];
-      perm[x] = tmp;
-    }
-    for (j = 0; j < HOT; j++) wl_make_key(wl_hot_index(perm[j], HOT, stored), &hot_keys[t][j]);
+    uint64_t order[HOT];
+    bench_hot_order(t, stored, order);
+    for (j = 0; j < HOT; j++) wl_make_key(order[j], &hot_keys[t][j]);
   }
 }
 
@@ -248,15 +183,15 @@ int main(int argc, char **argv) {
       sizes[1] = 5000;
       nsizes = 2;
       reps = 1;
-      sample_ns = 1e6;
+      bench_sample_ns = 1e6;
     } else if (!strcmp(argv[i], "--cpu-clock")) {
-      clock_id = CLOCK_THREAD_CPUTIME_ID; /* for development on a busy machine; not for get2 */
+      bench_clock = CLOCK_THREAD_CPUTIME_ID; /* for development on a busy machine; not for get2 */
     } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
-      fixed_iters = strtoull(argv[++i], NULL, 10);
+      bench_fixed_iters = strtoull(argv[++i], NULL, 10);
     } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
       reps = atoi(argv[++i]);
     } else if (!strcmp(argv[i], "--sample-ms") && i + 1 < argc) {
-      sample_ns = atof(argv[++i]) * 1e6;
+      bench_sample_ns = atof(argv[++i]) * 1e6;
     } else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
       char *p = argv[++i];
       nsizes = 0;
@@ -284,11 +219,11 @@ int main(int argc, char **argv) {
     if (kuberef_len(M) != stored) die("len after fill", 0);
     choose_hot(stored);
     for (r = 0; r < reps; r++) {
-      printf("kuberef-c get1 %llu %.2f\n", (unsigned long long)stored, measure(op_get1));
-      printf("kuberef-c get2 %llu %.2f\n", (unsigned long long)stored, measure(op_get2));
-      printf("kuberef-c setclear %llu %.2f\n", (unsigned long long)stored, measure(op_setclear));
-      printf("kuberef-c lifecycle %llu %.2f\n", (unsigned long long)stored, measure(op_lifecycle));
-      printf("kuberef-c generate 0 %.2f\n", measure(op_generate));
+      printf("kuberef-c get1 %llu %.2f\n", (unsigned long long)stored, bench_measure(op_get1));
+      printf("kuberef-c get2 %llu %.2f\n", (unsigned long long)stored, bench_measure(op_get2));
+      printf("kuberef-c setclear %llu %.2f\n", (unsigned long long)stored, bench_measure(op_setclear));
+      printf("kuberef-c lifecycle %llu %.2f\n", (unsigned long long)stored, bench_measure(op_lifecycle));
+      printf("kuberef-c generate 0 %.2f\n", bench_measure(op_generate));
       fflush(stdout);
     }
     if (kuberef_len(M) != stored) die("len after the operations", 0);

@@ -8,7 +8,7 @@
  * (GLib frees the key and value through the table's destroy functions).
  * The same workload and operations as bench.c:
  *
- *   bench_glib [--quick] [--reps R] [--sample-ms MS] [--sizes N,N,...]
+ *   glib_c [--quick] [--cpu-clock] [--iters N] [--reps R] [--sample-ms MS] [--sizes N,N,...]
  *
  * Prints "glib-c OP STORED NS_PER_OP" for get1, get2 and setclear. The
  * references are generated once by kuberef (setup only), so both tables
@@ -19,13 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "harness.h"
 #include "kuberef.h"
 #include "workload.h"
 
-#define HOT 1000
-#define POOL 1024
+#define HOT BENCH_HOT
+#define POOL BENCH_POOL
 #define KEY_MAX 160 /* "containerd://" + 64 hex digits, with room */
 
 /* A stored reference: the seven fields back to back, each followed by a NUL. */
@@ -40,18 +40,11 @@ static char (*hot_keys[2])[KEY_MAX]; /* per thread, in that thread's visiting or
 static char (*extra_keys)[KEY_MAX];  /* never stored by the fill */
 static kuberef_object_reference *extra_refs;
 static char *extra_bufs;
-static double sample_ns = 50e6;
 static volatile size_t sink;
 
 static void die(const char *what) {
-  fprintf(stderr, "bench_glib: %s\n", what);
+  fprintf(stderr, "glib_c: %s\n", what);
   exit(1);
-}
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 /* "type://id" of a workload key, NUL-terminated, into out. */
@@ -129,83 +122,38 @@ static int clear_ref(const char *key) {
   return removed;
 }
 
-static double get_loop(int t, uint64_t n) {
+static void get_loop(int t, uint64_t n) {
   kuberef_object_reference out;
   char buf[512];
   size_t acc = 0, j = 0;
   uint64_t i;
   char(*keys)[KEY_MAX] = hot_keys[t];
-  double t0 = now_ns();
   for (i = 0; i < n; i++) {
     if (!get_ref(keys[j], &out, buf, sizeof buf)) die("get");
     acc += out.field_path.len;
     if (++j == HOT) j = 0;
   }
   sink += acc;
-  return (now_ns() - t0) / (double)n;
 }
 
-__attribute__((noinline)) static double op_get1(uint64_t n) { return get_loop(0, n); }
-
-typedef struct {
-  uint64_t n;
-  pthread_barrier_t *start;
-  double t0, t1;
-} get2_arg;
-
-static void *get2_thread(void *p) {
-  get2_arg *a = (get2_arg *)p;
-  pthread_barrier_wait(a->start);
-  a->t0 = now_ns();
-  get_loop(1, a->n);
-  a->t1 = now_ns();
-  return NULL;
-}
-
-__attribute__((noinline)) static double op_get2(uint64_t n) {
-  pthread_barrier_t start;
-  pthread_t th;
-  get2_arg a;
-  double t0, t1;
-  pthread_barrier_init(&start, NULL, 2);
-  a.n = n;
-  a.start = &start;
-  if (pthread_create(&th, NULL, get2_thread, &a) != 0) die("pthread_create");
-  pthread_barrier_wait(&start);
-  t0 = now_ns();
+__attribute__((noinline)) static double op_get1(uint64_t n) {
+  double t0 = bench_now();
   get_loop(0, n);
-  t1 = now_ns();
-  pthread_join(th, NULL);
-  pthread_barrier_destroy(&start);
-  if (a.t0 < t0) t0 = a.t0;
-  if (a.t1 > t1) t1 = a.t1;
-  return (t1 - t0) / (double)(2 * n);
+  return (bench_now() - t0) / (double)n;
 }
+
+__attribute__((noinline)) static double op_get2(uint64_t n) { return bench_two_threads(get_loop, n); }
 
 __attribute__((noinline)) static double op_setclear(uint64_t n) {
   size_t k = 0;
   uint64_t i;
-  double t0 = now_ns();
+  double t0 = bench_now();
   for (i = 0; i < n; i++) {
     set_ref(extra_keys[k], &extra_refs[k]);
     if (!clear_ref(extra_keys[k])) die("clear");
     if (++k == POOL) k = 0;
   }
-  return (now_ns() - t0) / (double)n;
-}
-
-static double measure(double (*op)(uint64_t)) {
-  uint64_t n = 16;
-  double per;
-  for (;;) {
-    double start = now_ns();
-    per = op(n);
-    if (now_ns() - start >= sample_ns / 10 || n >= (1ull << 34)) break;
-    n *= 4;
-  }
-  n = (uint64_t)(sample_ns / (per > 0.1 ? per : 0.1));
-  if (n < 16) n = 16;
-  return op(n);
+  return (bench_now() - t0) / (double)n;
 }
 
 static void fill(uint64_t from, uint64_t to) {
@@ -225,20 +173,13 @@ static void fill(uint64_t from, uint64_t to) {
 }
 
 static void choose_hot(uint64_t stored) {
-  int t;
+  int t, j;
   for (t = 0; t < 2; t++) {
-    uint64_t perm[HOT];
-    wl_rng r = wl_seed(4 + (uint64_t)t, stored);
-    int j;
-    for (j = 0; j < HOT; j++) perm[j] = (uint64_t)j;
-    for (j = HOT - 1; j > 0; j--) {
-      uint64_t x = wl_next(&r) % (uint64_t)(j + 1), tmp = perm[j];
-      perm[j] = perm[x];
-      perm[x] = tmp;
-    }
+    uint64_t order[HOT];
+    bench_hot_order(t, stored, order);
     for (j = 0; j < HOT; j++) {
       wl_key k;
-      wl_make_key(wl_hot_index(perm[j], HOT, stored), &k);
+      wl_make_key(order[j], &k);
       key_text(&k, hot_keys[t][j]);
     }
   }
@@ -274,11 +215,11 @@ int main(int argc, char **argv) {
       sizes[1] = 5000;
       nsizes = 2;
       reps = 1;
-      sample_ns = 1e6;
+      bench_sample_ns = 1e6;
     } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
       reps = atoi(argv[++i]);
     } else if (!strcmp(argv[i], "--sample-ms") && i + 1 < argc) {
-      sample_ns = atof(argv[++i]) * 1e6;
+      bench_sample_ns = atof(argv[++i]) * 1e6;
     } else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
       char *p = argv[++i];
       nsizes = 0;
@@ -286,10 +227,13 @@ int main(int argc, char **argv) {
         sizes[nsizes++] = strtoull(p, &p, 10);
         if (*p == ',') p++;
       }
-    } else if (!strcmp(argv[i], "--cpu-clock") || !strcmp(argv[i], "--iters")) {
-      if (!strcmp(argv[i], "--iters")) i++; /* bench.c's options: accepted, not used here */
+    } else if (!strcmp(argv[i], "--cpu-clock")) {
+      bench_clock = CLOCK_THREAD_CPUTIME_ID; /* for development on a busy machine; not for get2 */
+    } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+      bench_fixed_iters = strtoull(argv[++i], NULL, 10);
     } else {
-      fprintf(stderr, "usage: %s [--quick] [--reps R] [--sample-ms MS] [--sizes N,N,...]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--quick] [--cpu-clock] [--iters N] [--reps R] [--sample-ms MS] [--sizes N,N,...]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -302,9 +246,9 @@ int main(int argc, char **argv) {
     if (g_hash_table_size(table) != stored) die("size after fill");
     choose_hot(stored);
     for (r = 0; r < reps; r++) {
-      printf("glib-c get1 %llu %.2f\n", (unsigned long long)stored, measure(op_get1));
-      printf("glib-c get2 %llu %.2f\n", (unsigned long long)stored, measure(op_get2));
-      printf("glib-c setclear %llu %.2f\n", (unsigned long long)stored, measure(op_setclear));
+      printf("glib-c get1 %llu %.2f\n", (unsigned long long)stored, bench_measure(op_get1));
+      printf("glib-c get2 %llu %.2f\n", (unsigned long long)stored, bench_measure(op_get2));
+      printf("glib-c setclear %llu %.2f\n", (unsigned long long)stored, bench_measure(op_setclear));
       fflush(stdout);
     }
   }
