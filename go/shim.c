@@ -18,6 +18,22 @@ static kuberef_container_id krg_id(const char *tp, size_t tl, const char *ip, si
 	return id;
 }
 
+/* A reference of the seven views (pointer and length each) Go passed. */
+static kuberef_object_reference krg_ref(const char *kind, size_t kindl, const char *ns, size_t nsl,
+		const char *name, size_t namel, const char *uid, size_t uidl,
+		const char *av, size_t avl, const char *rv, size_t rvl,
+		const char *fp, size_t fpl) {
+	kuberef_object_reference ref;
+	ref.kind = krg_s(kind, kindl);
+	ref.namespace_ = krg_s(ns, nsl);
+	ref.name = krg_s(name, namel);
+	ref.uid = krg_s(uid, uidl);
+	ref.api_version = krg_s(av, avl);
+	ref.resource_version = krg_s(rv, rvl);
+	ref.field_path = krg_s(fp, fpl);
+	return ref;
+}
+
 static void krg_offsets(krg_result *r, const kuberef_object_reference *o, const char *base) {
 	const kuberef_str *f[7];
 	int i;
@@ -41,14 +57,7 @@ krg_stamped krg_set(kuberef_manager *m,
 		const char *av, size_t avl, const char *rv, size_t rvl,
 		const char *fp, size_t fpl) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	kuberef_object_reference ref;
-	ref.kind = krg_s(kind, kindl);
-	ref.namespace_ = krg_s(ns, nsl);
-	ref.name = krg_s(name, namel);
-	ref.uid = krg_s(uid, uidl);
-	ref.api_version = krg_s(av, avl);
-	ref.resource_version = krg_s(rv, rvl);
-	ref.field_path = krg_s(fp, fpl);
+	kuberef_object_reference ref = krg_ref(kind, kindl, ns, nsl, name, namel, uid, uidl, av, avl, rv, rvl, fp, fpl);
 	krg_stamped r = {0, 0};
 	r.status = kuberef_set_ref_stamped(m, &id, &ref, &r.stamp);
 	return r;
@@ -346,15 +355,8 @@ krg_count krg_json(const char *kind, size_t kindl, const char *ns, size_t nsl,
 		const char *name, size_t namel, const char *uid, size_t uidl,
 		const char *av, size_t avl, const char *rv, size_t rvl,
 		const char *fp, size_t fpl, char *buf, size_t buf_len) {
-	kuberef_object_reference ref;
+	kuberef_object_reference ref = krg_ref(kind, kindl, ns, nsl, name, namel, uid, uidl, av, avl, rv, rvl, fp, fpl);
 	krg_count r = {0, 0};
-	ref.kind = krg_s(kind, kindl);
-	ref.namespace_ = krg_s(ns, nsl);
-	ref.name = krg_s(name, namel);
-	ref.uid = krg_s(uid, uidl);
-	ref.api_version = krg_s(av, avl);
-	ref.resource_version = krg_s(rv, rvl);
-	ref.field_path = krg_s(fp, fpl);
 	r.status = kuberef_ref_to_json(&ref, buf, buf_len, &r.n);
 	return r;
 }
