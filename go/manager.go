@@ -191,7 +191,8 @@ type refBlock struct {
 // library (its change counter is read from Go); after a change, one call
 // that copies nothing tells whether the cached reference is still the
 // stored one, and only a new stored reference is copied (its seven strings
-// share one allocation with it).
+// share one allocation with it). With nothing cached for id, the one call
+// is the copy.
 //
 // An id with a Type or ID longer than MaxStringLen gets (nil, false)
 // without a call into the library: nothing can be stored under it (SetRef
@@ -212,27 +213,29 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.getStripe(id.ID).unasked.Add(1)
 		return nil, false
 	}
-	st, stamp := cStamp(m, id.Type, id.ID)
-	runtime.KeepAlive(r)
-	switch st {
-	case StatusOK:
-		if e != nil && e.stamp == stamp {
-			e.seen.Store(seen)
-			return e.ref, true
-		}
-	case StatusNotFound:
-		if e != nil {
-			r.forget(id)
-		}
-		return nil, false
-	default:
-		panic(&Error{Op: "GetRef", Status: st})
-	}
-	// Not cached: copy it (and its stamp, which may be newer than the one
-	// just seen if a writer came in between). Stats counts one lookup per
-	// GetRef: this one and any retry are extra.
+	// Stats counts one lookup per GetRef: a copy after a stamp, and any
+	// retry, are extra.
 	extra := &r.getStripe(id.ID).extra
-	extra.Add(1)
+	if e != nil {
+		st, stamp := cStamp(m, id.Type, id.ID)
+		runtime.KeepAlive(r)
+		switch st {
+		case StatusOK:
+			if e.stamp == stamp {
+				e.seen.Store(seen)
+				return e.ref, true
+			}
+		case StatusNotFound:
+			r.forget(id)
+			return nil, false
+		default:
+			panic(&Error{Op: "GetRef", Status: st})
+		}
+		extra.Add(1)
+	}
+	// Not cached, or cached with an older stamp: copy it (and its stamp,
+	// which may be newer than the one just seen if a writer came in
+	// between).
 	b := new(refBlock)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
