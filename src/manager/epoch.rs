@@ -15,13 +15,18 @@
 //! the object was unlinked has unpinned, and readers pinned since cannot
 //! reach it: the object may be freed.
 //!
-//! Slots: the first [`DEDICATED`] threads that read get a slot of their own
-//! for good (a thread-local index with no destructor, so that a copy of the
-//! library in a plugin can be unloaded), which pins with one exchange on a
-//! cache line no other thread writes. Later threads borrow one of the
-//! [`BORROWED`] shared slots for each pin (a compare-and-swap), so slots never
-//! run out, whatever the threads do. A thread that exits keeps its dedicated
-//! slot, idle, for the life of the process.
+//! Slots: a thread that reads gets a slot of its own (a thread-local index
+//! with no destructor, so that a copy of the library in a plugin can be
+//! unloaded), which pins with one exchange on a cache line no other thread
+//! writes. A thread that exits cannot give its slot back, so the slots of
+//! exited threads are taken back by others (see [`super::threads`]): by a
+//! thread claiming a slot once [`REAP_FROM`] have been claimed, and by a
+//! writer's collection, at most once a second, while more than
+//! [`QUICK_SCAN`] are. A claim takes the lowest free slot, so the slots to
+//! scan stay about as many as the threads that read at once. When all
+//! [`DEDICATED`] are taken by live threads, later threads borrow one of the
+//! [`BORROWED`] shared slots for each pin (a compare-and-swap), so slots
+//! never run out, whatever the threads do.
 //!
 //! Pins nest: a thread that pins while pinned (a `with_ref` callback that
 //! reads another manager) keeps its first announcement until the outermost
@@ -31,6 +36,7 @@ use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 use super::sync::{fence, yield_now, AtomicBool, AtomicU64, AtomicUsize};
+use super::threads::Owner;
 
 /// Threads that get a slot of their own (2 in a Shuttle build, so that its
 /// schedules reach the borrowed slots with a few threads).
@@ -45,6 +51,9 @@ const BORROWED: usize = 64;
 const BORROWED: usize = 2;
 /// The most slots [`Domain::quiescent`] looks at (one cache line each).
 const QUICK_SCAN: usize = 16;
+/// How many dedicated slots are claimed before a claim first takes back
+/// the slots of exited threads (one system call per claimed slot).
+const REAP_FROM: usize = 4;
 /// A slot nobody has claimed, or a borrowed slot nobody is using.
 const FREE: u64 = 0;
 /// A dedicated slot whose thread is not pinned.
@@ -59,11 +68,17 @@ struct Slot(AtomicU64);
 /// of the library), shared by every manager; see [`domain`].
 pub(crate) struct Domain {
     epoch: AtomicU64,
-    /// How many dedicated slots have been claimed (the ones to scan).
+    /// One past the highest dedicated slot ever claimed (the ones to scan).
     claimed: AtomicUsize,
     /// Whether a borrowed slot was ever used (then they are scanned too).
     borrowing: AtomicBool,
     slots: [Slot; DEDICATED + BORROWED],
+    /// The owner of each dedicated slot (an [`Owner`] word): written when a
+    /// thread claims the slot, released when the slot is taken back.
+    owners: [AtomicU64; DEDICATED],
+    /// When a collection last took back slots (see `reap_now`).
+    #[cfg(not(feature = "shuttle"))]
+    reaped: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 #[cfg(not(feature = "shuttle"))]
@@ -72,6 +87,8 @@ static DOMAIN: Domain = Domain {
     claimed: AtomicUsize::new(0),
     borrowing: AtomicBool::new(false),
     slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
+    owners: [const { AtomicU64::new(0) }; DEDICATED],
+    reaped: std::sync::Mutex::new(None),
 };
 
 // One per Shuttle execution (made anew for each).
@@ -82,6 +99,7 @@ shuttle::lazy_static! {
         claimed: AtomicUsize::new(0),
         borrowing: AtomicBool::new(false),
         slots: std::array::from_fn(|_| Slot(AtomicU64::new(FREE))),
+        owners: std::array::from_fn(|_| AtomicU64::new(0)),
     };
 }
 
@@ -191,19 +209,70 @@ impl Domain {
         })
     }
 
-    /// A dedicated slot for this thread, or `BORROWS` if none is left.
+    /// A dedicated slot for this thread (the lowest free one, after taking
+    /// back those of exited threads), or `BORROWS` if none is left.
     #[cold]
     fn claim(&self) -> usize {
+        if self.claimed.load(Ordering::SeqCst) >= REAP_FROM {
+            self.reap();
+        }
         for (i, s) in self.slots[..DEDICATED].iter().enumerate() {
             if s.0
                 .compare_exchange(FREE, IDLE, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
+                let previous = Owner(self.owners[i].load(Ordering::Acquire));
+                self.owners[i].store(Owner::me_after(previous).0, Ordering::Release);
                 self.claimed.fetch_max(i + 1, Ordering::SeqCst);
                 return i;
             }
         }
         BORROWS
+    }
+
+    /// Frees the dedicated slots of threads that have exited, for later
+    /// claims. An exited thread is not pinned (or, gone while pinned, never
+    /// unpins: its slot no longer holds the epoch back).
+    #[cold]
+    fn reap(&self) {
+        let claimed = self.claimed.load(Ordering::SeqCst);
+        for (owner, slot) in self.owners[..claimed].iter().zip(&self.slots) {
+            let o = Owner(owner.load(Ordering::Acquire));
+            // The owner word is released before the slot is freed, so only
+            // one reaper frees it, and the next claim (after FREE) writes
+            // a later generation.
+            if o.has_exited()
+                && owner
+                    .compare_exchange(o.0, o.released().0, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            {
+                slot.0.store(FREE, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Takes back the slots of exited threads when more are claimed than
+    /// [`quiescent`](Self::quiescent) looks at, at most once a second (a
+    /// system call per slot); called by a writer's collection.
+    pub(crate) fn reap_now(&self) {
+        #[cfg(not(feature = "shuttle"))]
+        {
+            if self.claimed.load(Ordering::Relaxed) <= QUICK_SCAN {
+                return;
+            }
+            let now = std::time::Instant::now();
+            {
+                // Another writer reaping now: nothing to add.
+                let Ok(mut at) = self.reaped.try_lock() else {
+                    return;
+                };
+                if at.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1)) {
+                    return;
+                }
+                *at = Some(now);
+            }
+            self.reap();
+        }
     }
 
     /// Pins with a borrowed slot, waiting (yielding) if all are in use.
@@ -342,19 +411,34 @@ mod tests {
         assert!(w <= IDLE);
     }
 
+    /// The tests that need many threads' slots at once, or many free
+    /// slots, run one at a time.
+    static MANY_THREADS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn threads_beyond_the_dedicated_slots_borrow() {
-        // More threads than dedicated slots, each pinning once.
-        let handles: Vec<_> = (0..DEDICATED + 8)
-            .map(|_| {
-                std::thread::spawn(|| {
-                    let g = domain().pin();
-                    g.slot()
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        // More threads than dedicated slots, alive at once.
+        let n = DEDICATED + 8;
+        let barrier = std::sync::Barrier::new(n);
+        let slots: Vec<usize> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    s.spawn(|| {
+                        // All alive at once, each with the slot its first
+                        // pin claimed (not pinned while waiting: a thread
+                        // waiting for a borrowed slot must not wait on them).
+                        barrier.wait();
+                        let slot = domain().pin().slot();
+                        barrier.wait();
+                        slot
+                    })
                 })
-            })
-            .collect();
-        let slots: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
         assert!(slots.iter().all(|&s| s < DEDICATED + BORROWED));
+        assert!(slots.iter().any(|&s| s >= DEDICATED), "no thread borrowed");
         // Every borrowed slot is free again, once the other tests' threads
         // (which now borrow too) are between pins.
         let all_free = || {
@@ -367,5 +451,73 @@ mod tests {
             std::thread::yield_now();
         }
         assert!(all_free(), "a borrowed slot stayed taken");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exited_threads_give_their_slots_to_new_ones() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        // Three times as many threads as dedicated slots, one after
+        // another: each finds the slot of one that exited.
+        for k in 0..3 * DEDICATED {
+            let slot = std::thread::spawn(|| domain().pin().slot()).join().unwrap();
+            assert!(
+                slot < DEDICATED,
+                "thread {k} borrowed: slots of exited threads were not taken back"
+            );
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_collection_takes_back_the_slots_of_exited_threads() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        // More threads than a quick scan looks at, alive at once, then gone:
+        // their slots are claimed, idle, and owned by exited threads.
+        let n = QUICK_SCAN + 4;
+        let barrier = std::sync::Barrier::new(n);
+        let slots: Vec<usize> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    s.spawn(|| {
+                        // All alive at once, each with the slot its first
+                        // pin claimed (not pinned while waiting: a thread
+                        // waiting for a borrowed slot must not wait on them).
+                        barrier.wait();
+                        let slot = domain().pin().slot();
+                        barrier.wait();
+                        slot
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let d = domain();
+        assert!(d.claimed.load(Ordering::SeqCst) > QUICK_SCAN);
+        let mine: Vec<(usize, u64)> = slots
+            .into_iter()
+            .filter(|&s| s < DEDICATED)
+            .map(|s| (s, d.owners[s].load(Ordering::SeqCst)))
+            .collect();
+        assert!(!mine.is_empty());
+        // Taken back: the owner word is no longer the exited thread's. A
+        // thread just joined may still be leaving the kernel: look again,
+        // as if the last collection's reap were long ago.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let kept = || {
+            mine.iter()
+                .filter(|&&(i, o)| d.owners[i].load(Ordering::SeqCst) == o)
+                .count()
+        };
+        while kept() > 0 && std::time::Instant::now() < deadline {
+            *d.reaped.lock().unwrap() = None;
+            d.reap_now();
+            std::thread::yield_now();
+        }
+        assert_eq!(kept(), 0, "slots of exited threads not taken back");
+        // A second collection right after does not look again.
+        let before = d.reaped.lock().unwrap().expect("reaped");
+        d.reap_now();
+        assert_eq!(d.reaped.lock().unwrap().expect("reaped"), before);
     }
 }

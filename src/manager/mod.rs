@@ -29,6 +29,7 @@ mod hash;
 mod shard;
 mod sync;
 mod table;
+mod threads;
 mod writer;
 
 use std::collections::hash_map::RandomState;

@@ -324,6 +324,7 @@ impl FreeNow {
 /// Finds how many items at the front of the limbo may be freed now.
 fn collect(limbo: &mut Limbo) {
     let d = epoch::domain();
+    d.reap_now();
     d.try_advance();
     let now = d.try_advance();
     limbo.ready = limbo

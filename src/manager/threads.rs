@@ -1,0 +1,128 @@
+//! Which thread owns a reader slot, and whether that thread has exited:
+//! how the epoch domain (see [`super::epoch`]) takes back the dedicated
+//! slots of exited threads without a thread-local destructor.
+//!
+//! An owner is the thread's process and thread IDs, packed in one word with
+//! a generation above them (see [`Owner`]). A thread has exited when the
+//! kernel has no thread of that ID in the caller's own process
+//! (`tgkill(pid, tid, 0)` fails with `ESRCH`): a live thread is never
+//! taken for an exited one. An ID the kernel has since given to a new
+//! thread makes an exited thread look alive, which only keeps its slot.
+//! Owners from another process (a slot inherited across `fork`) are never
+//! judged, nor are threads whose IDs are unknown (0: other systems, and
+//! Shuttle's simulated threads).
+
+/// Bits of a process or thread ID (Linux's `PID_MAX_LIMIT` is 2^22).
+const ID_BITS: u32 = 22;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+/// The process and thread IDs of an owner word; the bits above are its
+/// generation.
+const IDS: u64 = (1 << (2 * ID_BITS)) - 1;
+
+/// A slot's owner word: `generation << 44 | pid << 22 | tid`, with pid and
+/// tid 0 while nobody owns the slot (or the owner's IDs are unknown). The
+/// generation grows with each claim of the slot, so a word seen once is
+/// never seen again while a reaper compares and swaps it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct Owner(pub(super) u64);
+
+impl Owner {
+    /// The word for the calling thread, one generation after `previous`
+    /// (the slot's word before this claim).
+    pub(super) fn me_after(previous: Owner) -> Owner {
+        let generation = (previous.0 >> (2 * ID_BITS)).wrapping_add(1);
+        Owner((generation << (2 * ID_BITS)) | current_ids())
+    }
+
+    /// This owner with its IDs taken away: the slot is nobody's.
+    pub(super) fn released(self) -> Owner {
+        Owner(self.0 & !IDS)
+    }
+
+    /// Whether this owner is a thread of the calling process that has
+    /// exited (see the module docs); false when that is not known.
+    pub(super) fn has_exited(self) -> bool {
+        let ids = self.0 & IDS;
+        ids != 0 && ids >> ID_BITS == current_ids() >> ID_BITS && !thread_exists(ids & ID_MASK)
+    }
+}
+
+/// The calling thread's `pid << 22 | tid`, or 0 where they are unknown.
+#[cfg(all(target_os = "linux", not(feature = "shuttle")))]
+fn current_ids() -> u64 {
+    // SAFETY: getpid and gettid take no arguments and cannot fail.
+    let (pid, tid) = unsafe {
+        (
+            libc::getpid() as u64,
+            libc::syscall(libc::SYS_gettid) as u64,
+        )
+    };
+    if pid == 0 || tid == 0 || pid > ID_MASK || tid > ID_MASK {
+        return 0;
+    }
+    (pid << ID_BITS) | tid
+}
+
+#[cfg(not(all(target_os = "linux", not(feature = "shuttle"))))]
+fn current_ids() -> u64 {
+    0
+}
+
+/// Whether the calling process has a thread `tid`: only a definite "no
+/// such thread" from the kernel says no.
+#[cfg(all(target_os = "linux", not(feature = "shuttle")))]
+fn thread_exists(tid: u64) -> bool {
+    // SAFETY: signal 0 sends nothing; the call only checks that the thread
+    // exists in this process.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as libc::pid_t, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(all(target_os = "linux", not(feature = "shuttle"))))]
+fn thread_exists(_tid: u64) -> bool {
+    true
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_is_alive_until_it_has_exited() {
+        let me = Owner::me_after(Owner(0));
+        assert_ne!(me.0 & IDS, 0, "this thread's IDs are known");
+        assert!(!me.has_exited(), "the calling thread is alive");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            tx.send(Owner::me_after(Owner(0))).unwrap();
+            stop_rx.recv().unwrap();
+        });
+        let other = rx.recv().unwrap();
+        assert!(!other.has_exited(), "a running thread");
+        stop_tx.send(()).unwrap();
+        t.join().unwrap();
+        assert!(other.has_exited(), "a joined thread");
+        assert!(
+            !other.released().has_exited(),
+            "a released slot has no owner to judge"
+        );
+    }
+
+    #[test]
+    fn generations_grow_and_survive_a_release() {
+        let a = Owner::me_after(Owner(0));
+        let b = Owner::me_after(a.released());
+        assert_ne!(a, b);
+        assert_eq!(a.0 & IDS, b.0 & IDS);
+        assert_eq!(b.0 >> (2 * ID_BITS), 2);
+    }
+
+    #[test]
+    fn owners_of_another_process_are_not_judged() {
+        // A thread ID of a process that is not this one: never "exited".
+        let foreign =
+            Owner((1 << (2 * ID_BITS)) | (((current_ids() >> ID_BITS) + 1) << ID_BITS) | 1);
+        assert!(!foreign.has_exited());
+    }
+}
