@@ -3,13 +3,16 @@
 //! (for GetRef: `with_ref` plus a `memcpy` into a caller buffer, which is
 //! the work `kuberef_get_ref` does without the C boundary).
 //!
-//! It also measures a bound for the C ABI's GetRef ("rust-bound get1/get2"):
+//! It also measures bounds for the C ABI ("rust-bound get1/get2/setclear"):
 //! the same keys and reference bytes in one `hashbrown::HashTable` with no
-//! lock and no counters at all, where a lookup hashes the caller's key with
-//! the library's hash, compares it, and copies the stored fields into a
-//! caller's buffer (what `kuberef_get_ref` must deliver). It is safe only
-//! because nothing writes while it runs: a real manager must also keep
-//! readers safe from concurrent writers, which costs more.
+//! lock and no counters at all. A lookup hashes the caller's key with the
+//! library's hash, compares it, and copies the stored fields into a
+//! caller's buffer (what `kuberef_get_ref` must deliver); a set copies the
+//! key and the fields into a new allocation and inserts it, and a clear
+//! finds, removes and frees it (what a store that keeps no pointer into the
+//! caller's memory must do). It is safe only because no two threads write
+//! and none reads while one writes: a real manager must also keep readers
+//! safe from concurrent writers, which costs more.
 //!
 //! `cargo bench --bench floor -- [--quick] [--reps R] [--sample-ms MS] [--sizes N,N,...]`
 //! prints "rust-floor OP STORED NS_PER_OP" and "rust-bound OP STORED NS_PER_OP"
@@ -245,18 +248,34 @@ impl Bound {
             .insert_unique(h, e.into_boxed_slice(), |e| word(e, 0));
     }
 
+    /// Removes and frees the entry of (typ, id); whether there was one.
+    fn remove(&mut self, typ: &[u8], id: &[u8]) -> bool {
+        let h = self.hash(typ, id);
+        match self.table.find_entry(h, |e| Bound::is(e, h, typ, id)) {
+            Ok(e) => {
+                drop(e.remove().0);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether entry `e` holds the key (typ, id) of hash `h`.
+    #[inline(always)]
+    fn is(e: &[u8], h: u64, typ: &[u8], id: &[u8]) -> bool {
+        word(e, 0) == h
+            && e[8..12] == (typ.len() as u32).to_le_bytes()
+            && e[12..16] == (id.len() as u32).to_le_bytes()
+            && &e[16..16 + typ.len()] == typ
+            && &e[16 + typ.len()..16 + typ.len() + id.len()] == id
+    }
+
     /// The entry of (typ, id): found by hash and a full key compare.
     #[inline(always)]
     fn find(&self, typ: &[u8], id: &[u8]) -> Option<&[u8]> {
         let h = self.hash(typ, id);
         self.table
-            .find(h, |e| {
-                word(e, 0) == h
-                    && e[8..12] == (typ.len() as u32).to_le_bytes()
-                    && e[12..16] == (id.len() as u32).to_le_bytes()
-                    && &e[16..16 + typ.len()] == typ
-                    && &e[16 + typ.len()..16 + typ.len() + id.len()] == id
-            })
+            .find(h, |e| Bound::is(e, h, typ, id))
             .map(|e| &e[..])
     }
 }
@@ -338,13 +357,22 @@ fn main() {
     }
 
     let m = RefManager::new();
-    let mut bound = Bound::new();
+    let bound = std::sync::RwLock::new(Bound::new());
     let extra_ids: Vec<Vec<u8>> = (0..POOL as u64).map(|k| id(EXTRA_BASE + k)).collect();
     let pods: Vec<PodData> = (0..POOL as u64).map(|k| pod(EXTRA_BASE + k)).collect();
     let extra_refs: Vec<ObjectReference> = pods
         .iter()
         .map(|p| {
             generate_container_ref(&p.pod(), p.container(), GenerateOptions::default()).to_owned()
+        })
+        .collect();
+    // The extra references as the bound stores them: fields NUL-terminated.
+    let extra_blobs: Vec<Vec<u8>> = pods
+        .iter()
+        .map(|p| {
+            let mut buf = [0u8; 512];
+            let lens = generate_into(p, &mut buf);
+            buf[..lens.iter().sum::<usize>() + FIELD_COUNT].to_vec()
         })
         .collect();
     let mut stored = 0u64;
@@ -379,7 +407,11 @@ fn main() {
                 [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]],
             )
             .expect("fits");
-            bound.insert(TYPE, &key, &buf[..lens.iter().sum::<usize>() + FIELD_COUNT]);
+            bound.write().expect("bound").insert(
+                TYPE,
+                &key,
+                &buf[..lens.iter().sum::<usize>() + FIELD_COUNT],
+            );
         }
         stored = size;
         assert_eq!(m.len() as u64, stored);
@@ -388,6 +420,7 @@ fn main() {
         }
 
         let bound_loop = |keys: &[Vec<u8>], n: u64| {
+            let bound = bound.read().expect("bound");
             let mut buf = [0u8; 512];
             let (mut acc, mut j) = (0usize, 0usize);
             for _ in 0..n {
@@ -428,6 +461,20 @@ fn main() {
                 })
             });
             println!("{IMPL} setclear {stored} {setclear:.2}");
+
+            let bound_setclear = measure(sample_ns, |n| {
+                let mut bound = bound.write().expect("bound");
+                timed(n, || {
+                    let mut k = 0;
+                    for _ in 0..n {
+                        let id = black_box(&extra_ids[k][..]);
+                        bound.insert(black_box(TYPE), id, &extra_blobs[k]);
+                        assert!(bound.remove(black_box(TYPE), id));
+                        k = (k + 1) % POOL;
+                    }
+                })
+            });
+            println!("{BOUND} setclear {stored} {bound_setclear:.2}");
 
             let lifecycle = measure(sample_ns, |n| {
                 timed(n, || {
