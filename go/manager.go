@@ -52,6 +52,9 @@ type RefManager struct {
 	counter *uint64        // its change counter (C memory), loaded atomically
 	global  bool
 	cache   atomic.Pointer[refCache] // see cache.go
+	// spare is a block GetRef allocated and did not return (a miss, or a
+	// reference too long for it), for its next copy.
+	spare atomic.Pointer[refBlock]
 	// getStats corrects the library's get counters for GetRef (see Stats),
 	// striped by the ID's last byte so that goroutines reading different
 	// keys rarely add to the same cache line.
@@ -236,7 +239,10 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	// Not cached, or cached with an older stamp: copy it (and its stamp,
 	// which may be newer than the one just seen if a writer came in
 	// between).
-	b := new(refBlock)
+	b := r.spare.Swap(nil)
+	if b == nil {
+		b = new(refBlock)
+	}
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {
@@ -244,6 +250,9 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.remember(id, &b.ref, res.stamp, seen)
 		return &b.ref, true
 	}
+	// Unused (the library writes the buffer only on success): kept for
+	// the next copy, so that a miss allocates nothing.
+	r.spare.CompareAndSwap(nil, b)
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
 		extra.Add(1)

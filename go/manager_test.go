@@ -241,3 +241,21 @@ func TestGetRefCacheUnderChurn(t *testing.T) {
 		}
 	}
 }
+
+// A GetRef that finds nothing allocates nothing, whether or not the key
+// was ever cached (the probe path of a container started before a restart).
+func TestGetRefMissAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's instrumentation changes allocation counts")
+	}
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	m.SetRef(kuberef.BuildContainerID("containerd", "stored"), &v1.ObjectReference{Name: "stored"})
+	missing := kuberef.BuildContainerID("containerd", "never-stored")
+	if ref, ok := m.GetRef(missing); ok || ref != nil {
+		t.Fatalf("GetRef of a missing key = %+v %v", ref, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { m.GetRef(missing) }); n != 0 {
+		t.Errorf("GetRef of a missing key: %v allocations per call, want 0", n)
+	}
+}
