@@ -374,12 +374,50 @@ fn key_is(k: &[u8], hash: u64, id: ContainerIdRef<'_>) -> bool {
     key_hash(k) == hash
         && k.len() == KEY_FIXED + tl + id.id.len()
         && read_u32(k, 8) == tl
-        && &k[KEY_FIXED..KEY_FIXED + tl] == id.typ
+        && short_eq(&k[KEY_FIXED..KEY_FIXED + tl], id.typ)
         && &k[KEY_FIXED + tl..] == id.id
+}
+
+/// `a == b`, without a call to `memcmp` for a runtime name of 8 to 16
+/// bytes (`containerd`, `docker`): two overlapping 8-byte words.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() || !(8..=16).contains(&n) {
+        return a == b;
+    }
+    let w = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    ((w(a, 0) ^ w(b, 0)) | (w(a, n - 8) ^ w(b, n - 8))) == 0
 }
 
 /// The hash at the start of key bytes.
 #[inline(always)]
 fn key_hash(key: &[u8]) -> u64 {
     u64::from_ne_bytes(key[..8].try_into().expect("8 bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_eq;
+
+    #[test]
+    fn short_eq_is_slice_equality() {
+        let a: Vec<u8> = (0..40u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect();
+        for n in 0..=a.len() {
+            let x = &a[..n];
+            // Equal bytes at another address.
+            let copy = x.to_vec();
+            assert!(short_eq(x, &copy), "{n} equal bytes");
+            for flip in 0..n {
+                let mut y = x.to_vec();
+                y[flip] ^= 0x20;
+                assert!(!short_eq(x, &y), "{n} bytes, byte {flip} differs");
+            }
+            if n > 0 {
+                assert!(!short_eq(x, &a[..n - 1]), "{n} against {} bytes", n - 1);
+            }
+        }
+    }
 }
