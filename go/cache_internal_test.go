@@ -43,31 +43,3 @@ func TestSetRefVouchesForItsOwnPointer(t *testing.T) {
 		t.Fatalf("cache entry after SetRef: %+v (counter %d)", e, m.changes())
 	}
 }
-
-// A reference with nothing cached (stored through another RefManager value,
-// as C, a plugin or Load would): the first GetRef is one library lookup,
-// the copy, and the next is answered from the cache.
-func TestGetRefOfAnUncachedKeyIsOneLookup(t *testing.T) {
-	m := NewRefManager()
-	defer m.Close()
-	other := &RefManager{m: m.m, counter: m.counter}
-	id := BuildContainerID("containerd", "uncached")
-	other.SetRef(id, &v1.ObjectReference{Name: "stored"})
-	lookups := func() uint64 {
-		_, s := cStats(m.ptr())
-		return s.gets
-	}
-	before := lookups()
-	if ref, ok := m.GetRef(id); !ok || ref.Name != "stored" {
-		t.Fatalf("GetRef = %+v %v", ref, ok)
-	}
-	if n := lookups() - before; n != 1 {
-		t.Fatalf("library lookups for an uncached GetRef: %d, want 1", n)
-	}
-	if _, ok := m.GetRef(id); !ok || lookups()-before != 1 {
-		t.Fatalf("second GetRef: found %v, library lookups %d, want 1", ok, lookups()-before)
-	}
-	if s := m.Stats(); s.Gets != 2 || s.Hits != 2 {
-		t.Fatalf("Stats: %d gets, %d hits, want 2 and 2", s.Gets, s.Hits)
-	}
-}

@@ -52,9 +52,6 @@ type RefManager struct {
 	counter *uint64        // its change counter (C memory), loaded atomically
 	global  bool
 	cache   atomic.Pointer[refCache] // see cache.go
-	// spare is a block GetRef allocated and did not return (a miss, or a
-	// reference too long for it), for its next copy.
-	spare atomic.Pointer[refBlock]
 	// getStats corrects the library's get counters for GetRef (see Stats),
 	// striped by the ID's last byte so that goroutines reading different
 	// keys rarely add to the same cache line.
@@ -194,8 +191,7 @@ type refBlock struct {
 // library (its change counter is read from Go); after a change, one call
 // that copies nothing tells whether the cached reference is still the
 // stored one, and only a new stored reference is copied (its seven strings
-// share one allocation with it). With nothing cached for id, the one call
-// is the copy.
+// share one allocation with it).
 //
 // An id with a Type or ID longer than MaxStringLen gets (nil, false)
 // without a call into the library: nothing can be stored under it (SetRef
@@ -216,33 +212,28 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.getStripe(id.ID).unasked.Add(1)
 		return nil, false
 	}
-	// Stats counts one lookup per GetRef: a copy after a stamp, and any
-	// retry, are extra.
-	extra := &r.getStripe(id.ID).extra
-	if e != nil {
-		st, stamp := cStamp(m, id.Type, id.ID)
-		runtime.KeepAlive(r)
-		switch st {
-		case StatusOK:
-			if e.stamp == stamp {
-				e.seen.Store(seen)
-				return e.ref, true
-			}
-		case StatusNotFound:
-			r.forget(id)
-			return nil, false
-		default:
-			panic(&Error{Op: "GetRef", Status: st})
+	st, stamp := cStamp(m, id.Type, id.ID)
+	runtime.KeepAlive(r)
+	switch st {
+	case StatusOK:
+		if e != nil && e.stamp == stamp {
+			e.seen.Store(seen)
+			return e.ref, true
 		}
-		extra.Add(1)
+	case StatusNotFound:
+		if e != nil {
+			r.forget(id)
+		}
+		return nil, false
+	default:
+		panic(&Error{Op: "GetRef", Status: st})
 	}
-	// Not cached, or cached with an older stamp: copy it (and its stamp,
-	// which may be newer than the one just seen if a writer came in
-	// between).
-	b := r.spare.Swap(nil)
-	if b == nil {
-		b = new(refBlock)
-	}
+	// Not cached: copy it (and its stamp, which may be newer than the one
+	// just seen if a writer came in between). Stats counts one lookup per
+	// GetRef: this one and any retry are extra.
+	extra := &r.getStripe(id.ID).extra
+	extra.Add(1)
+	b := new(refBlock)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {
@@ -250,9 +241,6 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.remember(id, &b.ref, res.stamp, seen)
 		return &b.ref, true
 	}
-	// Unused (the library writes the buffer only on success): kept for
-	// the next copy, so that a miss allocates nothing.
-	r.spare.CompareAndSwap(nil, b)
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
 		extra.Add(1)
