@@ -24,8 +24,12 @@ programs=("$bin/bench_c" "$bin/glib_c" "$bin/kuberef-go" "$bin/upstream-go" "car
   echo "# $(rustc --version); $(go version | cut -d' ' -f3-4); $(${CC:-cc} --version | head -1)"
 } > "$out/env.txt"
 
+# Each round starts with the next program, so that no implementation always
+# runs right after the same one (or first, after the build).
+n=${#programs[@]}
 for r in $(seq "$rounds"); do
-  for p in "${programs[@]}"; do
+  for k in $(seq 0 $((n - 1))); do
+    p=${programs[$(((r - 1 + k) % n))]}
     [ -n "${check[*]}" ] || echo "bench: round $r/$rounds: ${p%% *}" >&2
     # shellcheck disable=SC2086 # $p is a command with its arguments
     $p "${flags[@]}" >> "$samples"

@@ -10,13 +10,14 @@
 #                      samples, checking that every value is there and positive;
 #                      never a timing assertion
 #
-# BENCH_ROUNDS (default 3) process runs per program, each with BENCH_REPS samples
-# per cell (BENCH_FLAGS passes more options, e.g. --sample-ms 20); BENCH_MEM refs
-# for the memory benchmark (default 1,000,000).
+# BENCH_ROUNDS (default 9) process runs per program, each with BENCH_REPS samples
+# per cell (default 1: many short rounds, so that a noisy phase of the machine
+# falls on every implementation alike; BENCH_FLAGS passes more options, e.g.
+# --sample-ms 20); BENCH_MEM refs for the memory benchmark (default 1,000,000).
 
 BENCH_OUT := $(B)/bench
-BENCH_ROUNDS ?= 3
-BENCH_REPS ?= 3
+BENCH_ROUNDS ?= 9
+BENCH_REPS ?= 1
 BENCH_MEM ?= 1000000
 BENCH_FLAGS ?=
 BENCH_CFLAGS := -std=c11 $(CWARN) -O2 -Iinclude -Ibench/c
