@@ -9,6 +9,8 @@
 #   make bench-smoke   (part of make test) each program once with tiny sizes and
 #                      samples, checking that every value is there and positive;
 #                      never a timing assertion
+#   bench/ab.sh        one operation against several builds of the library,
+#                      interleaved (build/bench/loop_c; see docs/performance.md)
 #
 # BENCH_ROUNDS (default 9) process runs per program, each with BENCH_REPS samples
 # per cell (default 1: many short rounds, so that a noisy phase of the machine
@@ -24,7 +26,7 @@ BENCH_CFLAGS := -std=c11 $(CWARN) -O2 -Iinclude -Ibench/c
 BENCH_GO_PROGRAMS := upstream-go kuberef-go table
 # cgo finds the in-tree library through its pkg-config file; an rpath finds it at run time.
 BENCH_GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))"
-BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/glib_c $(BENCH_OUT)/mem_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
+BENCH_BINS := $(BENCH_OUT)/bench_c $(BENCH_OUT)/glib_c $(BENCH_OUT)/mem_c $(BENCH_OUT)/loop_c $(addprefix $(BENCH_OUT)/,$(BENCH_GO_PROGRAMS))
 # GLib (scripts/deps.d/bench-glib.sh), its headers as system headers so that
 # -pedantic -Werror judges only our code.
 GLIB_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
@@ -69,6 +71,8 @@ bench: bench-build
 
 bench-smoke: bench-build
 	@bash bench/run.sh $(BENCH_OUT)/smoke 1 10000 --quick --check
+	@bash bench/ab.sh --runs 1 setclear 2000 1000 3 $(BLIB) | grep -q 'setclear: min [0-9]'
+	@bash bench/ab.sh --runs 1 get 2000 1000 0 $(BLIB) | grep -q 'get: min [0-9]'
 
 bench-bulk: deps
 	$(CARGO) bench --bench bulk -- leak 1000000

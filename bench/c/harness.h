@@ -30,7 +30,7 @@ static double bench_sample_ns = 50e6;
 /* Non-zero: exactly this many operations per sample, no calibration. */
 static uint64_t bench_fixed_iters;
 
-static double bench_now(void) {
+static inline double bench_now(void) {
   struct timespec ts;
   clock_gettime(bench_clock, &ts);
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
@@ -38,7 +38,7 @@ static double bench_now(void) {
 
 /* Runs op long enough for one sample of about bench_sample_ns, after a
  * calibration (and warm-up) of at least a tenth of that. */
-static double bench_measure(double (*op)(uint64_t)) {
+static inline double bench_measure(double (*op)(uint64_t)) {
   uint64_t n = 16;
   double per;
   if (bench_fixed_iters) return op(bench_fixed_iters);
@@ -60,7 +60,7 @@ typedef struct {
   double t0, t1;
 } bench_pair_arg;
 
-static void *bench_pair_thread(void *p) {
+static inline void *bench_pair_thread(void *p) {
   bench_pair_arg *a = (bench_pair_arg *)p;
   pthread_barrier_wait(a->start);
   a->t0 = bench_now();
@@ -71,7 +71,7 @@ static void *bench_pair_thread(void *p) {
 
 /* loop(0, n) here and loop(1, n) in a second thread, started together;
  * returns the aggregate ns per op (wall time over 2n). */
-static double bench_two_threads(void (*loop)(int t, uint64_t n), uint64_t n) {
+static inline double bench_two_threads(void (*loop)(int t, uint64_t n), uint64_t n) {
   pthread_barrier_t start;
   pthread_t th;
   bench_pair_arg a;
@@ -97,7 +97,7 @@ static double bench_two_threads(void (*loop)(int t, uint64_t n), uint64_t n) {
 
 /* Thread t's order over the hot keys with `stored` references stored: the
  * workload indexes of BENCH_HOT keys spread over the table, shuffled. */
-static void bench_hot_order(int t, uint64_t stored, uint64_t out[BENCH_HOT]) {
+static inline void bench_hot_order(int t, uint64_t stored, uint64_t out[BENCH_HOT]) {
   uint64_t perm[BENCH_HOT];
   wl_rng r = wl_seed(4 + (uint64_t)t, stored);
   int j;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Compares builds of the library on one operation: runs build/bench/loop_c
+# (bench/c/loop.c) against each library directory in turn, RUNS times
+# (default 6), interleaved, and prints the minimum and the median ns/op of
+# each. The directories hold libkuberef.so.1 (build/lib of a checkout or a
+# worktree: git worktree add /tmp/before <commit> && make -C /tmp/before lib).
+#   bench/ab.sh [--runs RUNS] OP N STORED THREADS DIR...
+# OP, N, STORED, THREADS: as for loop_c.
+set -euo pipefail
+runs=6
+if [ "${1:-}" = --runs ]; then runs=$2; shift 2; fi
+if [ $# -lt 5 ]; then
+  echo "usage: bench/ab.sh [--runs RUNS] get|setclear N STORED THREADS DIR..." >&2
+  exit 2
+fi
+op=$1 n=$2 stored=$3 threads=$4
+shift 4
+loop=build/bench/loop_c
+[ -x "$loop" ] || { echo "bench/ab.sh: $loop is missing (make bench-build)" >&2; exit 2; }
+declare -A samples
+for _ in $(seq "$runs"); do
+  for dir in "$@"; do
+    [ -e "$dir/libkuberef.so.1" ] || { echo "bench/ab.sh: no libkuberef.so.1 in $dir" >&2; exit 2; }
+    ns=$(LD_LIBRARY_PATH=$dir "$loop" "$op" "$n" "$stored" "$threads")
+    samples[$dir]="${samples[$dir]:-} $ns"
+  done
+done
+for dir in "$@"; do
+  # shellcheck disable=SC2086 # one sample per word
+  printf '%s\n' ${samples[$dir]} | sort -g | awk -v d="$dir" -v op="$op" \
+    '{v[NR] = $1} END {printf "%s %s: min %.2f median %.2f ns/op (%d runs)\n", d, op, v[1], v[int((NR + 1) / 2)], NR}'
+done
