@@ -3,7 +3,12 @@
  * two), private keys checked exactly, and managers created and freed
  * concurrently. Then the change counter's promise under a writer: two gets
  * of a key, each with the same counter value loaded before and after it,
- * return the same reference, and the counter never goes down. */
+ * return the same reference, and the counter never goes down. Then readers
+ * that come and go (short-lived threads, generation after generation, as
+ * thread pools make them) while a writer replaces and clears what they
+ * read: the library takes back the reader slots of exited threads, and no
+ * reader may see a freed or half-written reference (ASan and valgrind run
+ * this program too). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
@@ -186,6 +191,85 @@ static void test_change_counter_under_a_writer(void) {
   kuberef_manager_free(counted);
 }
 
+/* --- readers that come and go ---------------------------------------------- */
+
+#define CHURN_GENERATIONS 150
+#define CHURN_READERS 3
+#define CHURN_GETS 200
+#define CHURN_KEYS 4
+
+static kuberef_manager *churned;
+static int churn_done;
+static pthread_mutex_t churn_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long churn_bad, churn_hits;
+
+static kuberef_container_id churn_id(char *key, unsigned long k) {
+  kuberef_container_id id;
+  id.type = S("containerd");
+  id.id.len = (size_t)sprintf(key, "churn-%lu", k);
+  id.id.ptr = key;
+  return id;
+}
+
+/* Replaces and clears the keys until the readers are done. */
+static void *churn_writer(void *arg) {
+  char fields[7][32], key[32];
+  kuberef_object_reference r;
+  unsigned long n = 0;
+  (void)arg;
+  while (!__atomic_load_n(&churn_done, __ATOMIC_ACQUIRE)) {
+    kuberef_container_id id = churn_id(key, n % CHURN_KEYS);
+    fill(&r, fields, n);
+    if (n % 5 == 4) {
+      kuberef_status s = kuberef_clear_ref(churned, &id);
+      if (s != KUBEREF_OK && s != KUBEREF_NOT_FOUND) __atomic_add_fetch(&churn_bad, 1, __ATOMIC_RELAXED);
+    } else if (kuberef_set_ref(churned, &id, &r) != KUBEREF_OK) {
+      __atomic_add_fetch(&churn_bad, 1, __ATOMIC_RELAXED);
+    }
+    n++;
+  }
+  return NULL;
+}
+
+/* A short life: a few hundred gets, each a whole reference or none. */
+static void *churn_reader(void *arg) {
+  char key[32], buf[512];
+  kuberef_object_reference out;
+  unsigned long i, bad = 0, hits = 0, t = (unsigned long)(size_t)arg;
+  for (i = 0; i < CHURN_GETS; i++) {
+    kuberef_container_id id = churn_id(key, (t + i) % CHURN_KEYS);
+    kuberef_status s = kuberef_get_ref(churned, &id, &out, buf, sizeof buf, NULL);
+    if (s == KUBEREF_OK) {
+      hits++;
+      if (!whole(&out)) bad++;
+    } else if (s != KUBEREF_NOT_FOUND) {
+      bad++;
+    }
+  }
+  pthread_mutex_lock(&churn_lock);
+  churn_bad += bad;
+  churn_hits += hits;
+  pthread_mutex_unlock(&churn_lock);
+  return NULL;
+}
+
+static void test_readers_that_come_and_go(void) {
+  pthread_t w, rd[CHURN_READERS];
+  unsigned long g, t;
+  churned = kuberef_manager_new();
+  CHECK(churned != NULL);
+  CHECK(pthread_create(&w, NULL, churn_writer, NULL) == 0);
+  for (g = 0; g < CHURN_GENERATIONS; g++) {
+    for (t = 0; t < CHURN_READERS; t++) CHECK(pthread_create(&rd[t], NULL, churn_reader, (void *)(size_t)(g + t)) == 0);
+    for (t = 0; t < CHURN_READERS; t++) CHECK(pthread_join(rd[t], NULL) == 0);
+  }
+  __atomic_store_n(&churn_done, 1, __ATOMIC_RELEASE);
+  CHECK(pthread_join(w, NULL) == 0);
+  CHECK(churn_bad == 0);
+  CHECK(churn_hits > 0);
+  kuberef_manager_free(churned);
+}
+
 int main(void) {
   pthread_t th[THREADS];
   unsigned long t;
@@ -196,5 +280,6 @@ int main(void) {
   CHECK(kuberef_len(shared) >= THREADS * 64 && kuberef_len(shared) <= THREADS * 64 + SHARED_KEYS);
   kuberef_manager_free(shared);
   test_change_counter_under_a_writer();
+  test_readers_that_come_and_go();
   return check_finish("test_threads");
 }
