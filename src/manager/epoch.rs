@@ -26,7 +26,10 @@
 //! scan stay about as many as the threads that read at once. When all
 //! [`DEDICATED`] are taken by live threads, later threads borrow one of the
 //! [`BORROWED`] shared slots for each pin (a compare-and-swap), so slots
-//! never run out, whatever the threads do.
+//! never run out, whatever the threads do. Once any thread has borrowed,
+//! writers look at the borrowed slots for the life of the process, which is
+//! more than [`Domain::quiescent`] looks at: what they unlink then always
+//! goes through a collection.
 //!
 //! Pins nest: a thread that pins while pinned (a `with_ref` callback that
 //! reads another manager) keeps its first announcement until the outermost
