@@ -94,7 +94,9 @@ impl LookupStripes {
         if shared {
             c.fetch_add(1, Relaxed);
         } else {
-            // Only this thread writes this stripe.
+            // Only this thread writes this stripe: a dedicated slot has one
+            // live owner at a time (one taken back from an exited thread
+            // passes to the next through the slot's compare-and-swap).
             add(c, 1);
         }
     }
