@@ -36,6 +36,15 @@ static void fill(kuberef_object_reference *r, char fields[7][32], unsigned long 
   }
 }
 
+/* The container ID "<prefix>-<k>", its digits written to key. */
+static kuberef_container_id key_id(char *key, const char *prefix, unsigned long k) {
+  kuberef_container_id id;
+  id.type = S("containerd");
+  id.id.len = (size_t)sprintf(key, "%s-%lu", prefix, k);
+  id.id.ptr = key;
+  return id;
+}
+
 /* Whether every field of r encodes the same number. */
 static int whole(const kuberef_object_reference *r) {
   const kuberef_str *f = (const kuberef_str *)r;
@@ -105,14 +114,6 @@ static void *worker(void *arg) {
 static kuberef_manager *counted;
 static int writer_done;
 
-static kuberef_container_id counted_id(char *key, unsigned long k) {
-  kuberef_container_id id;
-  id.type = S("containerd");
-  id.id.len = (size_t)sprintf(key, "counted-%lu", k);
-  id.id.ptr = key;
-  return id;
-}
-
 /* Rewrites key 0 (and sometimes clears it, or writes key 1) in bursts. */
 static void *counter_writer(void *arg) {
   char fields[7][32], key[32];
@@ -122,7 +123,7 @@ static void *counter_writer(void *arg) {
   unsigned long bad = 0;
   (void)arg;
   for (i = 1; i <= COUNTER_WRITES; i++) {
-    id = counted_id(key, i % 5 == 0);
+    id = key_id(key, "counted", i % 5 == 0);
     fill(&r, fields, i);
     if (i % 7 == 0) {
       kuberef_status s = kuberef_clear_ref(counted, &id);
@@ -148,7 +149,7 @@ static void *counter_writer(void *arg) {
 static void *counter_reader(void *arg) {
   const uint64_t *c = kuberef_change_counter(counted);
   char key[32], buf[512];
-  kuberef_container_id id = counted_id(key, 0);
+  kuberef_container_id id = key_id(key, "counted", 0);
   kuberef_object_reference out;
   unsigned long stable = 0, bad = 0, cached_n = 0;
   uint64_t last = 0, cached_at = 0;
@@ -204,14 +205,6 @@ static int churn_done;
 static pthread_mutex_t churn_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long churn_bad, churn_hits;
 
-static kuberef_container_id churn_id(char *key, unsigned long k) {
-  kuberef_container_id id;
-  id.type = S("containerd");
-  id.id.len = (size_t)sprintf(key, "churn-%lu", k);
-  id.id.ptr = key;
-  return id;
-}
-
 /* Replaces and clears the keys until the readers are done. */
 static void *churn_writer(void *arg) {
   char fields[7][32], key[32];
@@ -219,7 +212,7 @@ static void *churn_writer(void *arg) {
   unsigned long n = 0;
   (void)arg;
   while (!__atomic_load_n(&churn_done, __ATOMIC_ACQUIRE)) {
-    kuberef_container_id id = churn_id(key, n % CHURN_KEYS);
+    kuberef_container_id id = key_id(key, "churn", n % CHURN_KEYS);
     fill(&r, fields, n);
     if (n % 5 == 4) {
       kuberef_status s = kuberef_clear_ref(churned, &id);
@@ -239,7 +232,7 @@ static void *churn_reader(void *arg) {
   kuberef_object_reference out;
   unsigned long i, bad = 0, hits = 0, t = (unsigned long)(size_t)arg;
   for (i = 0; i < CHURN_GETS; i++) {
-    kuberef_container_id id = churn_id(key, (t + i) % CHURN_KEYS);
+    kuberef_container_id id = key_id(key, "churn", (t + i) % CHURN_KEYS);
     kuberef_status s = kuberef_get_ref(churned, &id, &out, buf, sizeof buf, NULL);
     if (s == KUBEREF_OK) {
       hits++;

@@ -418,19 +418,16 @@ mod tests {
     /// slots, run one at a time.
     static MANY_THREADS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    #[test]
-    fn threads_beyond_the_dedicated_slots_borrow() {
-        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
-        // More threads than dedicated slots, alive at once.
-        let n = DEDICATED + 8;
+    /// Starts `n` threads that are all alive at once, each pinning once
+    /// (claiming its slot) between two barriers, and returns the slots they
+    /// pinned with; they have exited when it returns. They wait unpinned,
+    /// so a thread waiting for a borrowed slot never waits on them.
+    fn slots_of_threads_alive_at_once(n: usize) -> Vec<usize> {
         let barrier = std::sync::Barrier::new(n);
-        let slots: Vec<usize> = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let handles: Vec<_> = (0..n)
                 .map(|_| {
                     s.spawn(|| {
-                        // All alive at once, each with the slot its first
-                        // pin claimed (not pinned while waiting: a thread
-                        // waiting for a borrowed slot must not wait on them).
                         barrier.wait();
                         let slot = domain().pin().slot();
                         barrier.wait();
@@ -439,7 +436,15 @@ mod tests {
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
+        })
+    }
+
+    #[test]
+    fn threads_beyond_the_dedicated_slots_borrow() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        // More threads than dedicated slots, alive at once.
+        let n = DEDICATED + 8;
+        let slots = slots_of_threads_alive_at_once(n);
         assert!(slots.iter().all(|&s| s < DEDICATED + BORROWED));
         assert!(slots.iter().any(|&s| s >= DEDICATED), "no thread borrowed");
         // Every borrowed slot is free again, once the other tests' threads
@@ -478,23 +483,7 @@ mod tests {
         // More threads than a quick scan looks at, alive at once, then gone:
         // their slots are claimed, idle, and owned by exited threads.
         let n = QUICK_SCAN + 4;
-        let barrier = std::sync::Barrier::new(n);
-        let slots: Vec<usize> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..n)
-                .map(|_| {
-                    s.spawn(|| {
-                        // All alive at once, each with the slot its first
-                        // pin claimed (not pinned while waiting: a thread
-                        // waiting for a borrowed slot must not wait on them).
-                        barrier.wait();
-                        let slot = domain().pin().slot();
-                        barrier.wait();
-                        slot
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
+        let slots = slots_of_threads_alive_at_once(n);
         let d = domain();
         assert!(d.claimed.load(Ordering::SeqCst) > QUICK_SCAN);
         let mine: Vec<(usize, u64)> = slots
