@@ -39,7 +39,7 @@ use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 use super::sync::{fence, yield_now, AtomicBool, AtomicU64, AtomicUsize};
-use super::threads::Owner;
+use super::threads::{self, Owner};
 
 /// Threads that get a slot of their own (2 in a Shuttle build, so that its
 /// schedules reach the borrowed slots with a few threads).
@@ -239,12 +239,13 @@ impl Domain {
     #[cold]
     fn reap(&self) {
         let claimed = self.claimed.load(Ordering::SeqCst);
+        let pid = threads::current_pid();
         for (owner, slot) in self.owners[..claimed].iter().zip(&self.slots) {
             let o = Owner(owner.load(Ordering::Acquire));
             // The owner word is released before the slot is freed, so only
             // one reaper frees it, and the next claim (after FREE) writes
             // a later generation.
-            if o.has_exited()
+            if o.has_exited(pid)
                 && owner
                     .compare_exchange(o.0, o.released().0, Ordering::AcqRel, Ordering::Relaxed)
                     .is_ok()

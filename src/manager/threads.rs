@@ -39,12 +39,19 @@ impl Owner {
         Owner(self.0 & !IDS)
     }
 
-    /// Whether this owner is a thread of the calling process that has
-    /// exited (see the module docs); false when that is not known.
-    pub(super) fn has_exited(self) -> bool {
+    /// Whether this owner is a thread of the process `pid` (the caller's,
+    /// from [`current_pid`]) that has exited (see the module docs); false
+    /// when that is not known.
+    pub(super) fn has_exited(self, pid: u64) -> bool {
         let ids = self.0 & IDS;
-        ids != 0 && ids >> ID_BITS == current_ids() >> ID_BITS && !thread_exists(ids & ID_MASK)
+        ids != 0 && pid != 0 && ids >> ID_BITS == pid && !thread_exists(pid, ids & ID_MASK)
     }
+}
+
+/// The calling process's ID as owners record it, or 0 where it is unknown:
+/// read once by a reaper for all the slots it looks at.
+pub(super) fn current_pid() -> u64 {
+    current_ids() >> ID_BITS
 }
 
 /// The calling thread's `pid << 22 | tid`, or 0 where they are unknown.
@@ -68,18 +75,18 @@ fn current_ids() -> u64 {
     0
 }
 
-/// Whether the calling process has a thread `tid`: only a definite "no
-/// such thread" from the kernel says no.
+/// Whether process `pid` (the caller's) has a thread `tid`: only a
+/// definite "no such thread" from the kernel says no.
 #[cfg(all(target_os = "linux", not(feature = "shuttle")))]
-fn thread_exists(tid: u64) -> bool {
+fn thread_exists(pid: u64, tid: u64) -> bool {
     // SAFETY: signal 0 sends nothing; the call only checks that the thread
-    // exists in this process.
-    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid as libc::pid_t, 0) };
+    // exists in the process.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, pid as libc::pid_t, tid as libc::pid_t, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 #[cfg(not(all(target_os = "linux", not(feature = "shuttle"))))]
-fn thread_exists(_tid: u64) -> bool {
+fn thread_exists(_pid: u64, _tid: u64) -> bool {
     true
 }
 
@@ -91,7 +98,8 @@ mod tests {
     fn a_thread_is_alive_until_it_has_exited() {
         let me = Owner::me_after(Owner(0));
         assert_ne!(me.0 & IDS, 0, "this thread's IDs are known");
-        assert!(!me.has_exited(), "the calling thread is alive");
+        let pid = current_pid();
+        assert!(!me.has_exited(pid), "the calling thread is alive");
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || {
@@ -99,12 +107,12 @@ mod tests {
             stop_rx.recv().unwrap();
         });
         let other = rx.recv().unwrap();
-        assert!(!other.has_exited(), "a running thread");
+        assert!(!other.has_exited(pid), "a running thread");
         stop_tx.send(()).unwrap();
         t.join().unwrap();
-        assert!(other.has_exited(), "a joined thread");
+        assert!(other.has_exited(pid), "a joined thread");
         assert!(
-            !other.released().has_exited(),
+            !other.released().has_exited(pid),
             "a released slot has no owner to judge"
         );
     }
@@ -123,6 +131,6 @@ mod tests {
         // A thread ID of a process that is not this one: never "exited".
         let foreign =
             Owner((1 << (2 * ID_BITS)) | (((current_ids() >> ID_BITS) + 1) << ID_BITS) | 1);
-        assert!(!foreign.has_exited());
+        assert!(!foreign.has_exited(current_pid()));
     }
 }
