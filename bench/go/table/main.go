@@ -286,13 +286,7 @@ func (t *tally) ratio(what string, a, b, target float64) string {
 	if target <= 0 {
 		return fmt.Sprintf("%.2f", r)
 	}
-	if r <= target {
-		t.met++
-		return fmt.Sprintf("%.2f ✓ (≤ %.1f)", r, target)
-	}
-	t.missed++
-	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target ≤ %.1f", what, r, target))
-	return fmt.Sprintf("%.2f ✗ (≤ %.1f)", r, target)
+	return t.judge(what, r, target, "%.1f")
 }
 
 // scale formats a growth ratio against a target that is itself measured.
@@ -300,11 +294,18 @@ func (t *tally) scale(what string, r, target float64) string {
 	if target <= 0 || math.IsNaN(target) {
 		return fmt.Sprintf("%.2f", r)
 	}
+	return t.judge(what, r, target, "%.2f")
+}
+
+// judge counts r as meeting or missing target and formats it with a ✓ or
+// a ✗ and the target (printed with targetFormat).
+func (t *tally) judge(what string, r, target float64, targetFormat string) string {
+	goal := fmt.Sprintf("≤ "+targetFormat, target)
 	if r <= target {
 		t.met++
-		return fmt.Sprintf("%.2f ✓ (≤ %.2f)", r, target)
+		return fmt.Sprintf("%.2f ✓ (%s)", r, goal)
 	}
 	t.missed++
-	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target ≤ %.2f", what, r, target))
-	return fmt.Sprintf("%.2f ✗ (≤ %.2f)", r, target)
+	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target %s", what, r, goal))
+	return fmt.Sprintf("%.2f ✗ (%s)", r, goal)
 }
