@@ -1,6 +1,7 @@
 package kuberef
 
 import (
+	"fmt"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -41,5 +42,37 @@ func TestSetRefVouchesForItsOwnPointer(t *testing.T) {
 	e := m.cached(id)
 	if e == nil || e.ref != mine || e.seen.Load() != m.changes() {
 		t.Fatalf("cache entry after SetRef: %+v (counter %d)", e, m.changes())
+	}
+}
+
+// The cache's work in a SetRef and the ClearRef after it (store an entry,
+// drop it), over 1,024 keys: with a new entry per store, as SetRef makes
+// (a GetRef may still hold the entry a store replaces), and with each key's
+// entry rewritten in place, which is safe only with no reader and is here
+// to show what the new entry costs. docs/performance.md cites both.
+func BenchmarkCacheStoreNewEntry(b *testing.B)       { benchCacheStore(b, true) }
+func BenchmarkCacheStoreRewrittenEntry(b *testing.B) { benchCacheStore(b, false) }
+
+func benchCacheStore(b *testing.B, fresh bool) {
+	const n = 1024
+	c := newRefCache(minCacheBits+4, newCacheSeed()) // 4,096 slots: 4 per key
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%064x", i*7919+1)
+	}
+	ref := &v1.ObjectReference{Name: "web"}
+	entries := make([]cacheEntry, n)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k := i & (n - 1)
+		h := c.hash(ids[k])
+		e := &entries[k]
+		if fresh {
+			e = &cacheEntry{}
+		}
+		e.hash, e.typ, e.id, e.ref, e.stamp = h, "containerd", ids[k], ref, uint64(i)
+		e.seen.Store(unseen)
+		c.store(e)
+		c.drop(h, "containerd", ids[k])
 	}
 }
