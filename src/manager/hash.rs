@@ -193,24 +193,46 @@ mod tests {
 
     #[test]
     fn runtime_ids_spread_over_the_shards_and_tags() {
-        // 64-hex-digit IDs as runtimes make them: every shard (bits 32..37),
-        // every 4-bit slot tag (bits 60..63) and every value of the low 8
-        // bits (where slot indexes start) is used, none more than twice its
+        // 64-hex-digit IDs as runtimes make them, and short sequential
+        // ones as a test runtime might: every shard (bits 32..37), every
+        // 4-bit slot tag (bits 60..63) and every value of the low 8 bits
+        // (where slot indexes start) is used, none more than twice its
         // share.
         let n = 32 * 1024;
-        let (mut shards, mut tags, mut low) = ([0u32; 32], [0u32; 16], [0u32; 256]);
-        for i in 0..n as u64 {
-            let id = format!("{:064x}", i.wrapping_mul(0x2545_f491_4f6c_dd1d));
-            let x = h(b"containerd", id.as_bytes());
-            shards[((x >> 32) & 31) as usize] += 1;
-            tags[(x >> 60) as usize] += 1;
-            low[(x & 255) as usize] += 1;
+        let ids: [fn(u64) -> String; 3] = [
+            |i| format!("{:064x}", i.wrapping_mul(0x2545_f491_4f6c_dd1d)),
+            |i| format!("ctr-{i}"),
+            |i| format!("container-{i:08}"),
+        ];
+        let seeds = [SEED, [3, 5], [u64::MAX, 0x8000_0000_0000_0001]];
+        for (make, seed) in ids.into_iter().flat_map(|m| seeds.map(|s| (m, s))) {
+            let (mut shards, mut tags, mut low) = ([0u32; 32], [0u32; 16], [0u32; 256]);
+            for i in 0..n as u64 {
+                let id = make(i);
+                let x = hash_id(
+                    seed,
+                    ContainerIdRef {
+                        typ: b"containerd",
+                        id: id.as_bytes(),
+                    },
+                );
+                shards[((x >> 32) & 31) as usize] += 1;
+                tags[(x >> 60) as usize] += 1;
+                low[(x & 255) as usize] += 1;
+            }
+            let id = make(1);
+            assert!(
+                shards.iter().all(|&c| c > 0 && c < 2 * n / 32),
+                "{id:?}: {shards:?}"
+            );
+            assert!(
+                tags.iter().all(|&c| c > 0 && c < 2 * n / 16),
+                "{id:?}: {tags:?}"
+            );
+            assert!(
+                low.iter().all(|&c| c > 0 && c < 2 * n / 256),
+                "{id:?}: {low:?}"
+            );
         }
-        assert!(
-            shards.iter().all(|&c| c > 0 && c < 2 * n / 32),
-            "{shards:?}"
-        );
-        assert!(tags.iter().all(|&c| c > 0 && c < 2 * n / 16), "{tags:?}");
-        assert!(low.iter().all(|&c| c > 0 && c < 2 * n / 256), "{low:?}");
     }
 }
