@@ -77,7 +77,7 @@ fn hash_bytes(h: u64, s: [u64; 2], bytes: &[u8]) -> (u64, u64) {
         );
     }
     let mut lanes = [h, h ^ K1, h ^ K3, h ^ K4];
-    let lane = |l: u64, at: usize, s: u64| fold_mul(read8(bytes, at) ^ s, read8(bytes, at + 8) ^ l);
+    let lane = |l: u64, at: usize, k: u64| fold_mul(read8(bytes, at) ^ k, read8(bytes, at + 8) ^ l);
     let mut at = 0;
     while len - at > 64 {
         lanes = [
