@@ -67,17 +67,11 @@ fn hash_bytes(h: u64, s: [u64; 2], bytes: &[u8]) -> (u64, u64) {
         let (a, b) = short_words(bytes);
         return (a ^ s[0], b ^ h);
     }
+    let lane = |l: u64, at: usize, k: u64| fold_mul(read8(bytes, at) ^ k, read8(bytes, at + 8) ^ l);
     if len <= 32 {
-        return (
-            fold_mul(read8(bytes, 0) ^ s[0], read8(bytes, 8) ^ h),
-            fold_mul(
-                read8(bytes, len - 16) ^ s[1],
-                read8(bytes, len - 8) ^ h ^ K1,
-            ),
-        );
+        return (lane(h, 0, s[0]), lane(h ^ K1, len - 16, s[1]));
     }
     let mut lanes = [h, h ^ K1, h ^ K3, h ^ K4];
-    let lane = |l: u64, at: usize, k: u64| fold_mul(read8(bytes, at) ^ k, read8(bytes, at + 8) ^ l);
     let mut at = 0;
     while len - at > 64 {
         lanes = [
