@@ -4,13 +4,20 @@
 # (default 6), interleaved, and prints the minimum and the median ns/op of
 # each. The directories hold libkuberef.so.1 (build/lib of a checkout or a
 # worktree: git worktree add /tmp/before <commit> && make -C /tmp/before lib).
-#   bench/ab.sh [--runs RUNS] OP N STORED THREADS DIR...
-# OP, N, STORED, THREADS: as for loop_c.
+#   bench/ab.sh [--runs RUNS] [--live LIVE] OP N STORED THREADS DIR...
+# OP, N, STORED, THREADS, LIVE (default 0): as for loop_c.
 set -euo pipefail
 runs=6
-if [ "${1:-}" = --runs ]; then runs=$2; shift 2; fi
+live=0
+while [ $# -ge 2 ]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --live) live=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 if [ $# -lt 5 ]; then
-  echo "usage: bench/ab.sh [--runs RUNS] get|setclear N STORED THREADS DIR..." >&2
+  echo "usage: bench/ab.sh [--runs RUNS] [--live LIVE] get|setclear N STORED THREADS DIR..." >&2
   exit 2
 fi
 op=$1 n=$2 stored=$3 threads=$4
@@ -21,7 +28,7 @@ declare -A samples
 for _ in $(seq "$runs"); do
   for dir in "$@"; do
     [ -e "$dir/libkuberef.so.1" ] || { echo "bench/ab.sh: no libkuberef.so.1 in $dir" >&2; exit 2; }
-    ns=$(LD_LIBRARY_PATH=$dir "$loop" "$op" "$n" "$stored" "$threads")
+    ns=$(LD_LIBRARY_PATH=$dir "$loop" "$op" "$n" "$stored" "$threads" "$live")
     samples[$dir]="${samples[$dir]:-} $ns"
   done
 done

@@ -2,12 +2,16 @@
  * (bench/ab.sh runs it against each, interleaved): no table, no peers, one
  * number.
  *
- *   loop_c OP N [STORED [THREADS]]
+ *   loop_c OP N [STORED [THREADS [LIVE]]]
  *
  * Stores STORED references (default 1,000), then lets THREADS threads
  * (default 0) each do one GetRef and exit, one after another (as thread
- * pools and the two-thread benchmarks do), then times N operations and
- * prints the nanoseconds per operation on standard output. OP is
+ * pools and the two-thread benchmarks do), then starts LIVE threads
+ * (default 0) that each do one GetRef and then wait, alive and idle, until
+ * the loop is over (as the many threads of a Go program that calls the
+ * library do; past 16, writers retire what they unlink into the limbo
+ * instead of freeing it at once). Then it times N operations and prints
+ * the nanoseconds per operation on standard output. OP is
  *   get       GetRef, cycling over the first 1,000 stored keys
  *   setclear  SetRef of a key that is not stored, then ClearRef of it,
  *             cycling over 1,024 such keys
@@ -39,6 +43,21 @@ static void *one_get(void *arg) {
   kuberef_status s = kuberef_get_ref(M, &keys[0].id, &out, buf, sizeof buf, NULL);
   (void)arg;
   if (s != KUBEREF_OK) die("get_ref (thread)", s);
+  return NULL;
+}
+
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long live_ready;
+static int loop_done;
+
+static void *one_get_and_wait(void *arg) {
+  one_get(arg);
+  pthread_mutex_lock(&live_mu);
+  live_ready++;
+  pthread_cond_broadcast(&live_cv);
+  while (!loop_done) pthread_cond_wait(&live_cv, &live_mu);
+  pthread_mutex_unlock(&live_mu);
   return NULL;
 }
 
@@ -77,17 +96,19 @@ static void store(uint64_t i, wl_key *key, kuberef_object_reference *ref, char *
 
 int main(int argc, char **argv) {
   uint64_t n, stored, i;
-  unsigned long threads, t;
+  unsigned long threads, live, t;
+  pthread_t *live_threads;
   double t0;
   int get;
   if (argc < 3 || (strcmp(argv[1], "get") != 0 && strcmp(argv[1], "setclear") != 0)) {
-    fprintf(stderr, "usage: loop_c get|setclear N [STORED [THREADS]]\n");
+    fprintf(stderr, "usage: loop_c get|setclear N [STORED [THREADS [LIVE]]]\n");
     return 2;
   }
   get = strcmp(argv[1], "get") == 0;
   n = strtoull(argv[2], NULL, 10);
   stored = argc > 3 ? strtoull(argv[3], NULL, 10) : BENCH_HOT;
   threads = argc > 4 ? strtoul(argv[4], NULL, 10) : 0;
+  live = argc > 5 ? strtoul(argv[5], NULL, 10) : 0;
   if (stored < BENCH_HOT) stored = BENCH_HOT;
 
   M = kuberef_manager_new();
@@ -107,6 +128,13 @@ int main(int argc, char **argv) {
     pthread_t th;
     if (pthread_create(&th, NULL, one_get, NULL) != 0 || pthread_join(th, NULL) != 0) die("thread", KUBEREF_PANIC);
   }
+  live_threads = malloc(sizeof *live_threads * (live + 1));
+  if (live_threads == NULL) die("malloc", KUBEREF_PANIC);
+  for (t = 0; t < live; t++)
+    if (pthread_create(&live_threads[t], NULL, one_get_and_wait, NULL) != 0) die("thread", KUBEREF_PANIC);
+  pthread_mutex_lock(&live_mu);
+  while (live_ready < live) pthread_cond_wait(&live_cv, &live_mu);
+  pthread_mutex_unlock(&live_mu);
 
   t0 = bench_now();
   if (get)
@@ -114,6 +142,13 @@ int main(int argc, char **argv) {
   else
     loop_setclear(n);
   printf("%.2f\n", (bench_now() - t0) / (double)n);
+  pthread_mutex_lock(&live_mu);
+  loop_done = 1;
+  pthread_cond_broadcast(&live_cv);
+  pthread_mutex_unlock(&live_mu);
+  for (t = 0; t < live; t++)
+    if (pthread_join(live_threads[t], NULL) != 0) die("thread", KUBEREF_PANIC);
+  free(live_threads);
   kuberef_manager_free(M);
   free(keys);
   return 0;
