@@ -351,6 +351,7 @@ impl Writing<'_> {
     /// Takes `r`, just unlinked (with a SeqCst store): freed once the lock
     /// is released if no reader is pinned now (when few threads ever read;
     /// see `Domain::quiescent`), else once the epoch has moved on.
+    #[inline(always)]
     fn retire(&mut self, r: Retired) {
         let d = epoch::domain();
         if d.quiescent() == Some(true) {
