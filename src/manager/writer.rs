@@ -181,6 +181,7 @@ impl WriterLock {
             lock: self,
             taken,
             free_now: FreeNow::default(),
+            stored: false,
         }
     }
 
@@ -235,6 +236,8 @@ pub(super) struct Writing<'a> {
     taken: u64,
     /// What may be freed once the lock is released.
     free_now: FreeNow,
+    /// Whether this change stored an entry (see `tend`).
+    stored: bool,
 }
 
 impl Drop for Writing<'_> {
@@ -243,7 +246,7 @@ impl Drop for Writing<'_> {
         // SAFETY: the lock is held.
         let limbo = unsafe { &mut *self.lock.limbo.get() };
         if !limbo.items.is_empty() {
-            tend(limbo, &mut self.free_now);
+            tend(limbo, &mut self.free_now, self.stored);
         }
         self.lock
             .counter
@@ -256,12 +259,14 @@ impl Drop for Writing<'_> {
 }
 
 /// Collects the limbo when it has grown, and moves what may be freed into
-/// `free_now`, a few items per change: one per change keeps pace with one
-/// retired per change (a batch becomes ready as the next one is collected,
-/// and each set then finds a block just freed in the allocator's thread
-/// cache); two catch up, and a backlog (a bulk removal, large entries) goes
-/// all at once.
-fn tend(limbo: &mut Limbo, free_now: &mut FreeNow) {
+/// `free_now`: one item for a change that stored an entry (a set), so that
+/// frees keep pace with allocations and each set's allocation finds the
+/// block the previous set freed in the allocator's thread cache (freeing one
+/// per change instead, a set and a clear free two per entry allocated, in
+/// bursts that overflow that cache and then leave it empty); two for any
+/// change while more than a batch is ready, to catch up with clears; and a
+/// backlog (a bulk removal, large entries) all at once.
+fn tend(limbo: &mut Limbo, free_now: &mut FreeNow, stored: bool) {
     if limbo.items.len() - limbo.ready >= COLLECT_ITEMS
         || limbo.bytes - limbo.ready_bytes >= COLLECT_BYTES
     {
@@ -272,7 +277,7 @@ fn tend(limbo: &mut Limbo, free_now: &mut FreeNow) {
     } else if limbo.ready > COLLECT_ITEMS {
         2
     } else {
-        limbo.ready.min(1)
+        limbo.ready.min(usize::from(stored))
     };
     for _ in 0..n {
         let (_, r) = limbo
@@ -375,6 +380,7 @@ impl Writing<'_> {
         entry: Entry,
     ) -> Option<usize> {
         let p = entry.into_raw();
+        self.stored = true;
         // SAFETY (every `table` below): the lock is held.
         let t = unsafe { shard.table() };
         match t.probe(hash, id) {
@@ -446,5 +452,89 @@ impl Writing<'_> {
         let old = unsafe { shard.replace_table(new, Ordering::SeqCst) };
         shard.set_tombstones(0);
         self.retire(Retired::Table(old));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A limbo holding `ready` items that may be freed and `waiting` that
+    /// may not yet (fewer than a batch, so that `tend` does not collect).
+    fn limbo(ready: usize, waiting: usize) -> Limbo {
+        assert!(waiting < COLLECT_ITEMS);
+        let mut l = Limbo::default();
+        for i in 0..ready + waiting {
+            let id = ContainerIdRef {
+                typ: b"containerd",
+                id: b"c",
+            };
+            let e = Entry::new(0, id, [0; crate::reference::FIELD_COUNT], |_, _| {});
+            let len = e.len();
+            l.items
+                .push_back((u64::from(i >= ready), Retired::Entry(e.into_raw(), len)));
+            l.bytes += len;
+            if i < ready {
+                l.ready += 1;
+                l.ready_bytes += len;
+            }
+        }
+        l
+    }
+
+    /// Runs `tend` for one change; returns how many items it let go.
+    fn tend_once(l: &mut Limbo, stored: bool) -> usize {
+        let before = l.items.len();
+        let mut free_now = FreeNow::default();
+        tend(l, &mut free_now, stored);
+        // SAFETY: test entries that no table ever held.
+        unsafe { free_now.free_all() };
+        assert_eq!(l.ready, l.items.iter().filter(|(at, _)| *at == 0).count());
+        before - l.items.len()
+    }
+
+    fn free(l: Limbo) {
+        for (_, r) in l.items {
+            // SAFETY: as above.
+            unsafe { r.free() };
+        }
+    }
+
+    #[test]
+    fn a_set_frees_one_ready_item_and_a_clear_none() {
+        let mut l = limbo(COLLECT_ITEMS, 3);
+        assert_eq!(tend_once(&mut l, true), 1);
+        assert_eq!(tend_once(&mut l, false), 0);
+        assert_eq!(tend_once(&mut l, true), 1);
+        assert_eq!(l.ready, COLLECT_ITEMS - 2);
+        free(l);
+    }
+
+    #[test]
+    fn nothing_ready_frees_nothing() {
+        let mut l = limbo(0, 3);
+        assert_eq!(tend_once(&mut l, true), 0);
+        assert_eq!(tend_once(&mut l, false), 0);
+        assert_eq!(l.items.len(), 3);
+        free(l);
+    }
+
+    #[test]
+    fn more_than_a_batch_ready_frees_two_per_change_down_to_a_batch() {
+        let mut l = limbo(COLLECT_ITEMS + 3, 0);
+        assert_eq!(tend_once(&mut l, false), 2);
+        assert_eq!(tend_once(&mut l, true), 2);
+        assert_eq!(l.ready, COLLECT_ITEMS - 1);
+        assert_eq!(tend_once(&mut l, false), 0);
+        free(l);
+    }
+
+    #[test]
+    fn a_backlog_is_freed_at_once() {
+        let mut l = limbo(2 * COLLECT_ITEMS + 1, 5);
+        assert_eq!(tend_once(&mut l, false), 2 * COLLECT_ITEMS + 1);
+        assert_eq!(l.items.len(), 5);
+        assert_eq!(l.ready, 0);
+        free(l);
     }
 }
