@@ -73,6 +73,7 @@ bench-smoke: bench-build
 	@bash bench/run.sh $(BENCH_OUT)/smoke 1 10000 --quick --check
 	@bash bench/ab.sh --runs 1 setclear 2000 1000 3 $(BLIB) | grep -q 'setclear: min [0-9]'
 	@bash bench/ab.sh --runs 1 get 2000 1000 0 $(BLIB) | grep -q 'get: min [0-9]'
+	@bash bench/ab.sh --runs 1 --live 20 setclear 2000 1000 0 $(BLIB) | grep -q 'setclear: min [0-9]'
 
 bench-bulk: deps
 	$(CARGO) bench --bench bulk -- leak 1000000
