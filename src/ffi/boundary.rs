@@ -143,9 +143,9 @@ pub(crate) unsafe fn container_id<'a>(
 }
 
 /// An object reference argument, checked: every field a valid view.
-/// Always inlined: out of line, its 112-byte result went back through the
-/// stack in 16-byte loads that straddle the 8-byte stores that wrote it,
-/// which stalls the store-to-load forwarding of every set (docs/performance.md).
+/// Always inlined: out of line, its 112-byte result would be copied through
+/// the stack in 16-byte loads that straddle the 8-byte stores that wrote it,
+/// stalling store-to-load forwarding on every set (docs/performance.md).
 #[inline(always)]
 pub(crate) unsafe fn object_reference<'a>(
     r: *const kuberef_object_reference,

@@ -261,11 +261,10 @@ impl Drop for Writing<'_> {
 /// Collects the limbo when it has grown, and moves what may be freed into
 /// `free_now`: one item for a change that stored an entry (a set), so that
 /// frees keep pace with allocations and each set's allocation finds the
-/// block the previous set freed in the allocator's thread cache (freeing one
-/// per change instead, a set and a clear free two per entry allocated, in
-/// bursts that overflow that cache and then leave it empty); two for any
-/// change while more than a batch is ready, to catch up with clears; and a
-/// backlog (a bulk removal, large entries) all at once.
+/// block the previous set freed in the allocator's thread cache (neither
+/// overflowing it nor leaving it empty); two for any change while more than
+/// a batch is ready, to catch up with clears; and a backlog (a bulk removal,
+/// large entries) all at once.
 fn tend(limbo: &mut Limbo, free_now: &mut FreeNow, stored: bool) {
     if limbo.items.len() - limbo.ready >= COLLECT_ITEMS
         || limbo.bytes - limbo.ready_bytes >= COLLECT_BYTES
