@@ -26,26 +26,27 @@ import (
 // entry seen again; only a new stamp costs a copy.
 //
 // Entries are immutable apart from "seen" and sit in buckets of 8 slots
-// (atomic pointers, one cache line, and a 32-bit tag each), read and
-// written without a lock.
-// A slot is replaced whole, so a reader sees an old entry or a new one,
-// each consistent. Concurrent stores of one key may leave two entries for
-// it in a bucket; each is still correct on its own, and the older one is
-// replaced or dropped later.
+// (atomic pointers, one cache line, and a 32-bit tag each). GetRef reads
+// them without a lock. Stores and grows hold the manager's cacheMu, so that
+// a key has at most one entry and no store loses another's; a drop takes
+// out one entry it looked up, with a compare-and-swap. A slot is replaced whole, so a reader sees an old entry
+// or a new one, each consistent. Below maxCacheBits nothing is evicted (a
+// full bucket doubles the cache), so every pointer SetRef stored or GetRef
+// returned stays the one GetRef returns until its key changes.
 type refCache struct {
 	slots []atomic.Pointer[cacheEntry] // bucketWays slots per bucket
 	// tags[i] is the tag of the entry in slots[i] (see tagOf), or 0: a
 	// lookup loads only the entries whose tag matches. A tag is written
-	// before its entry and cleared after it is replaced, so it is a filter
-	// that may pass a wrong entry (the key compare rejects it) or, while a
-	// store is under way, miss the right one (the library is asked).
+	// before its entry, so it is a filter that may pass a wrong entry (the
+	// key compare rejects it) or, while a store is under way, miss the
+	// right one (the library is asked).
 	tags  []atomic.Uint32
 	shift uint // 64 - log2(number of buckets)
 	seed  cacheSeed
-	// stores counts the entries stored since the last size check; after
-	// len(slots)/8 of them, the next store checks whether the manager has
-	// outgrown the table.
-	stores atomic.Int64
+	// stores counts the entries stored since the last size check (under
+	// the manager's cacheMu); after len(slots)/8 of them, the next store
+	// checks whether the manager has outgrown the table.
+	stores int
 }
 
 type cacheEntry struct {
@@ -67,13 +68,13 @@ const (
 	// maxCacheBits bounds a cache to 2^12 buckets: 32,768 slots, 384 KiB
 	// (plus the entries and references they keep alive), for about 8,000
 	// references at a quarter load: more than the containers of any node.
-	// A larger manager keeps its most recently used references cached: a
-	// bigger table would cost more in cache misses and GC scanning than it
-	// saves.
+	// At this size a full bucket gives up a random entry (whose key then
+	// costs a copy at its next GetRef): a bigger table would cost more in
+	// cache misses and GC scanning than it saves.
 	maxCacheBits = 12
-	// A cache grows to 4 slots per stored reference (half of each 8-slot
-	// bucket on average), so that hardly any bucket overflows: references
-	// of an overflowing bucket evict each other and take the slow path.
+	// A cache grows to 4 slots per stored reference (a quarter of each
+	// 8-slot bucket on average), so that hardly any bucket fills: a full
+	// bucket below maxCacheBits doubles the whole cache.
 	slotsPerRef = 4
 )
 
@@ -139,10 +140,14 @@ func (c *refCache) lookup(hash uint64, typ, id string) *cacheEntry {
 }
 
 // store puts e in the slot of an entry for the same key, or else in an
-// empty slot of its bucket, or else in a random one. The victim is random:
+// empty slot of its bucket, or else, if evict is true, in a random one, and
+// returns the entry cached for e's key: e, or, if keep is true, an entry
+// already there for the same stored reference (the same stamp), which
+// holds the pointer returned first. With evict false and every slot taken
+// by other keys it stores nothing and returns nil. The victim is random:
 // with every slot of a bucket taken, two live keys that picked the same
 // slot by a fixed rule would evict each other on every GetRef.
-func (c *refCache) store(e *cacheEntry) {
+func (c *refCache) store(e *cacheEntry, evict, keep bool) *cacheEntry {
 	b, tag := c.bucket(e.hash), tagOf(e.hash)
 	slots := c.slots[b : b+bucketWays : b+bucketWays]
 	tags := c.tags[b : b+bucketWays : b+bucketWays]
@@ -156,11 +161,17 @@ func (c *refCache) store(e *cacheEntry) {
 			continue
 		}
 		if tags[i].Load() == tag && old.hash == e.hash && old.id == e.id && old.typ == e.typ {
+			if keep && old.stamp == e.stamp {
+				return old
+			}
 			at = i
 			break
 		}
 	}
 	if at < 0 {
+		if !evict {
+			return nil
+		}
 		at = int(rand.Uint32() % bucketWays)
 	}
 	// Tag first: a reader that sees the tag and an older entry rejects the
@@ -170,22 +181,19 @@ func (c *refCache) store(e *cacheEntry) {
 		tags[at].Store(tag)
 	}
 	slots[at].Store(e)
+	return e
 }
 
-// drop empties the slots holding entries of (typ, id), whose hash is hash,
-// so that the references they hold can be collected.
-func (c *refCache) drop(hash uint64, typ, id string) {
-	b, tag := c.bucket(hash), tagOf(hash)
+// remove empties the slot holding e, if one does, so that the reference it
+// holds can be collected. A compare-and-swap: an entry that replaced e
+// meanwhile stays.
+func (c *refCache) remove(e *cacheEntry) {
+	b := c.bucket(e.hash)
 	slots := c.slots[b : b+bucketWays : b+bucketWays]
-	tags := c.tags[b : b+bucketWays : b+bucketWays]
 	for i := range slots {
-		if tags[i].Load() != tag {
-			continue
-		}
-		if e := slots[i].Load(); e != nil && e.hash == hash && e.id == id && e.typ == typ {
-			// A plain store: if another store replaced e meanwhile, its
-			// entry goes too, which only costs a lookup in the library.
-			slots[i].Store(nil)
+		if slots[i].Load() == e {
+			slots[i].CompareAndSwap(e, nil)
+			return
 		}
 	}
 }
@@ -207,51 +215,94 @@ func (r *RefManager) cached(id ContainerID) *cacheEntry {
 	return nil
 }
 
-// forget drops what is cached for id.
-func (r *RefManager) forget(id ContainerID) {
-	if c := r.cache.Load(); c != nil {
-		c.drop(c.hash(id.ID), id.Type, id.ID)
+// forget drops e, an entry GetRef or ClearRef looked up before the
+// library answered that its reference is no longer stored (nil: none).
+// Only e goes, without the lock: an entry a concurrent SetRef stores for
+// the same key meanwhile is for a newer reference, and stays.
+func (r *RefManager) forget(e *cacheEntry) {
+	if c := r.cache.Load(); c != nil && e != nil {
+		c.remove(e)
 	}
 }
 
 // remember caches ref as the reference stored under id with this stamp,
-// current when the change counter read seen (or unseen). It grows the table
-// (up to maxCacheBits) when the manager holds more than one reference per
-// slotsPerRef slots; the check (one call for the manager's Len) runs after
-// every len(slots)/8 stores.
-func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, seen uint64) {
+// current when the change counter read seen (or unseen), and returns the
+// pointer GetRef is to return for it: ref, or, for a copy (set false), the
+// pointer already cached for the same stored reference by a concurrent
+// SetRef or GetRef. SetRef's own pointer (set true) replaces a copy.
+//
+// Below maxCacheBits the cache never evicts: a store into a full bucket
+// doubles the cache instead, so that every reference SetRef stored (and
+// every copy GetRef made) stays cached until its key is cleared or stored
+// again. The cache also grows, up to maxCacheBits, when the manager holds
+// more than one reference per slotsPerRef slots; that check (one call for
+// the manager's Len) runs after every len(slots)/8 stores. At
+// maxCacheBits a store into a full bucket evicts a random entry.
+func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, seen uint64, set bool) *v1.ObjectReference {
 	c := r.cache.Load()
 	if c == nil {
-		c = newRefCache(minCacheBits, newCacheSeed())
-		if !r.cache.CompareAndSwap(nil, c) {
-			c = r.cache.Load()
+		r.cacheMu.Lock()
+		if c = r.cache.Load(); c == nil {
+			c = newRefCache(minCacheBits, newCacheSeed())
+			r.cache.Store(c)
 		}
+		r.cacheMu.Unlock()
 	}
-	// Grown caches keep the seed, so the hash stays valid across a grow.
+	// Built before the lock is taken: a manager's caches share one seed
+	// (a grow keeps it), so the hash holds in whichever is current then.
 	e := &cacheEntry{hash: c.hash(id.ID), typ: id.Type, id: id.ID, ref: ref, stamp: stamp}
-	e.seen.Store(seen)
-	c.store(e)
-	// A load and a store, not an atomic add (a locked instruction on every
-	// SetRef): concurrent stores may lose counts, which only delays a check.
-	n := c.stores.Load() + 1
-	c.stores.Store(n)
-	if n <= int64(len(c.slots)/8) || c.shift <= 64-maxCacheBits {
-		return
+	// A plain write: e is not shared until store publishes it with an
+	// atomic store, which orders this write before every load of e.seen.
+	*(*uint64)(unsafe.Pointer(&e.seen)) = seen
+	r.cacheMu.Lock()
+	got := r.storeLocked(e, !set)
+	r.cacheMu.Unlock()
+	return got
+}
+
+// storeLocked stores e in the current cache (see remember), growing it as
+// needed, and returns the pointer GetRef is to return for e's key. The
+// caller holds cacheMu.
+func (r *RefManager) storeLocked(e *cacheEntry, keep bool) *v1.ObjectReference {
+	c := r.cache.Load()
+	if c == nil { // closed meanwhile
+		return e.ref
 	}
-	c.stores.Store(0)
+	cached := c.store(e, c.shift <= 64-maxCacheBits, keep)
+	for cached == nil { // a full bucket below the largest size
+		c = r.grow(c, 65-c.shift)
+		cached = c.store(e, c.shift <= 64-maxCacheBits, keep)
+	}
+	if cached != e {
+		return cached.ref
+	}
+	c.stores++
+	if c.stores <= len(c.slots)/8 || c.shift <= 64-maxCacheBits {
+		return e.ref
+	}
+	c.stores = 0
 	refs := r.Len()
 	bits := 64 - c.shift
 	for bits < maxCacheBits && bucketWays<<bits < slotsPerRef*refs {
 		bits++
 	}
-	if bits == 64-c.shift {
-		return
+	if bits > 64-c.shift {
+		r.grow(c, bits)
 	}
+	return e.ref
+}
+
+// grow replaces c, the cache, with one of 2^bits buckets holding c's
+// entries, and returns it. The caller holds cacheMu.
+func (r *RefManager) grow(c *refCache, bits uint) *refCache {
 	grown := newRefCache(bits, c.seed)
 	for i := range c.slots {
 		if e := c.slots[i].Load(); e != nil {
-			grown.store(e)
+			// Only keys that share the bytes the hash reads (see hash)
+			// can fill a bucket of the bigger cache: one of them goes.
+			grown.store(e, true, false)
 		}
 	}
-	r.cache.CompareAndSwap(c, grown) // a concurrent grow wins: either is fine
+	r.cache.Store(grown)
+	return grown
 }

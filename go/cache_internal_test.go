@@ -2,6 +2,7 @@ package kuberef
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -72,7 +73,125 @@ func benchCacheStore(b *testing.B, fresh bool) {
 		}
 		e.hash, e.typ, e.id, e.ref, e.stamp = h, "containerd", ids[k], ref, uint64(i)
 		e.seen.Store(unseen)
-		c.store(e)
-		c.drop(h, "containerd", ids[k])
+		c.store(e, true, false)
+		c.remove(e)
+	}
+}
+
+// Every reference stored through SetRef comes back as SetRef's own pointer
+// while the cache is below its largest size: a full bucket grows the cache
+// instead of dropping an entry. 1,500 references keep it below: 4 slots per
+// reference take it to 8,192 slots, and a full bucket doubles that once at
+// most, as nearly every bucket then holds fewer than 2 entries. Before full
+// buckets grew the cache, a few references per thousand came back as
+// copies.
+func TestSetRefPointersAllComeBackBelowTheLargestCache(t *testing.T) {
+	const n = 1500
+	m := NewRefManager()
+	defer m.Close()
+	ids, refs := identityFixtures(n)
+	for i := range ids {
+		m.SetRef(ids[i], refs[i])
+	}
+	if c := m.cache.Load(); 64-c.shift >= maxCacheBits {
+		t.Fatalf("the cache reached its largest size (%d slots): the test needs fewer references", len(c.slots))
+	}
+	for i := range ids {
+		if got, ok := m.GetRef(ids[i]); !ok || got != refs[i] {
+			t.Fatalf("reference %d of %d: GetRef = %p %v, want SetRef's %p", i, n, got, ok, refs[i])
+		}
+	}
+}
+
+// As above with 6 goroutines storing at once, so that stores and drops run
+// while grows copy the cache: a write that lands in a cache being copied
+// is repeated in the one that replaces it.
+func TestSetRefPointersSurviveConcurrentGrows(t *testing.T) {
+	const workers, each = 6, 250
+	for round := 0; round < 20; round++ {
+		m := NewRefManager()
+		ids, refs := identityFixtures(workers * each)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := w; i < len(ids); i += workers {
+					m.SetRef(ids[i], refs[i])
+					// Every other one stored twice, with a clear between:
+					// drops run during grows too.
+					if i%2 == 0 {
+						m.ClearRef(ids[i])
+						m.SetRef(ids[i], refs[i])
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		for i := range ids {
+			if got, ok := m.GetRef(ids[i]); !ok || got != refs[i] {
+				t.Fatalf("round %d, reference %d: GetRef = %p %v, want SetRef's %p", round, i, got, ok, refs[i])
+			}
+		}
+		m.Close()
+	}
+}
+
+// A copy GetRef made never replaces an entry for the same stored reference:
+// the pointer cached first (here SetRef's) is the one every GetRef returns.
+func TestACopyDoesNotReplaceTheSameStoredReference(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	id := BuildContainerID("containerd", "same-stamp")
+	mine := &v1.ObjectReference{Name: "mine"}
+	m.SetRef(id, mine)
+	e := m.cached(id)
+	copied := &v1.ObjectReference{Name: "mine"}
+	if got := m.remember(id, copied, e.stamp, unseen, false); got != mine {
+		t.Fatalf("remember of a copy returned %p, want the cached %p", got, mine)
+	}
+	if got, _ := m.GetRef(id); got != mine {
+		t.Fatalf("GetRef = %p after a copy was offered, want SetRef's %p", got, mine)
+	}
+	// SetRef's own pointer does replace a copy of the same stored reference.
+	m.forget(m.cached(id))
+	if got := m.remember(id, copied, e.stamp, unseen, false); got != copied {
+		t.Fatalf("remember of a copy into an empty cache returned %p", got)
+	}
+	if got := m.remember(id, mine, e.stamp, unseen, true); got != mine {
+		t.Fatalf("remember of SetRef's pointer returned %p", got)
+	}
+	if got, _ := m.GetRef(id); got != mine {
+		t.Fatalf("GetRef = %p, want SetRef's %p over the copy", got, mine)
+	}
+}
+
+func identityFixtures(n int) ([]ContainerID, []*v1.ObjectReference) {
+	ids := make([]ContainerID, n)
+	refs := make([]*v1.ObjectReference, n)
+	for i := range ids {
+		ids[i] = BuildContainerID("containerd", fmt.Sprintf("%064x", i*7919+1))
+		refs[i] = &v1.ObjectReference{Kind: "Pod", Name: fmt.Sprintf("web-%05d", i)}
+	}
+	return ids, refs
+}
+
+// forget drops only the entry it was given: one that replaced it for the
+// same key (a concurrent SetRef's, for a newer reference) stays.
+func TestForgetDropsOnlyTheEntryItLookedUp(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	id := BuildContainerID("containerd", "replaced")
+	m.SetRef(id, &v1.ObjectReference{Name: "old"})
+	old := m.cached(id)
+	newer := &v1.ObjectReference{Name: "new"}
+	m.SetRef(id, newer)
+	m.forget(old)
+	if e := m.cached(id); e == nil || e.ref != newer {
+		t.Fatalf("cached after forget of the replaced entry: %+v, want the newer one", e)
+	}
+	m.forget(m.cached(id))
+	if e := m.cached(id); e != nil {
+		t.Fatalf("cached after forget of the current entry: %+v", e)
 	}
 }

@@ -21,8 +21,13 @@ import (
 // that reference was stored through this RefManager value, and otherwise
 // (stored by C code, a plugin, Load, or another RefManager value) a
 // reference built once from the library's copy and shared by every later
-// GetRef until the stored reference changes. Treat references as read-only
-// once stored or returned, as the kubelet does.
+// GetRef until the stored reference changes. The binding's cache of these
+// pointers grows with the manager and drops none of them until it reaches
+// 32,768 slots (about 8,000 references); at that size it may drop one, and
+// the next GetRef of its key builds the reference again from the library's
+// copy. A GetRef running while SetRef stores the same key may return a copy
+// of the new reference; later calls return SetRef's pointer. Treat
+// references as read-only once stored or returned, as the kubelet does.
 //
 // Differences from upstream, all implied by storing copies outside the Go heap:
 //   - The library stores a copy of *ref: C code, plugins, Snapshot and Save
@@ -52,6 +57,9 @@ type RefManager struct {
 	counter *uint64        // its change counter (C memory), loaded atomically
 	global  bool
 	cache   atomic.Pointer[refCache] // see cache.go
+	// cacheMu orders the cache's stores and grows; GetRef reads the cache
+	// without it, and drops do not need it (see forget).
+	cacheMu sync.Mutex
 	// getStats corrects the library's get counters for GetRef (see Stats),
 	// striped by the ID's last byte so that goroutines reading different
 	// keys rarely add to the same cache line.
@@ -165,7 +173,7 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if before%changeStep == 0 && after == before+changeStep {
 		seen = after
 	}
-	r.remember(id, ref, stamp, seen)
+	r.remember(id, ref, stamp, seen, true)
 }
 
 // testHookAfterSet, if set (by tests), runs in SetRef between the store and
@@ -221,9 +229,7 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 			return e.ref, true
 		}
 	case StatusNotFound:
-		if e != nil {
-			r.forget(id)
-		}
+		r.forget(e)
 		return nil, false
 	default:
 		panic(&Error{Op: "GetRef", Status: st})
@@ -238,8 +244,7 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
-		r.remember(id, &b.ref, res.stamp, seen)
-		return &b.ref, true
+		return r.remember(id, &b.ref, res.stamp, seen, false), true
 	}
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
@@ -249,12 +254,11 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		if res.status == StatusOK {
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
-			r.remember(id, ref, res.stamp, seen)
-			return ref, true
+			return r.remember(id, ref, res.stamp, seen, false), true
 		}
 	}
 	if res.status == StatusNotFound {
-		r.forget(id)
+		r.forget(e)
 		return nil, false
 	}
 	panic(&Error{Op: "GetRef", Status: res.status})
@@ -280,11 +284,14 @@ func (r *RefManager) ClearRef(id ContainerID) {
 	if overLimit(id.Type, id.ID) {
 		return
 	}
+	// Looked up first: the entry to drop is the one cached before the
+	// clear, not one a concurrent SetRef stores after it.
+	e := r.cached(id)
 	st, _ := cClear(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
 	case StatusOK, StatusNotFound:
-		r.forget(id)
+		r.forget(e)
 	default:
 		panic(&Error{Op: "ClearRef", Status: st})
 	}
