@@ -225,11 +225,45 @@ func (r *RefManager) forget(e *cacheEntry) {
 	}
 }
 
-// remember caches ref as the reference stored under id with this stamp,
-// current when the change counter read seen (or unseen), and returns the
-// pointer GetRef is to return for it: ref, or, for a copy (set false), the
-// pointer already cached for the same stored reference by a concurrent
-// SetRef or GetRef. SetRef's own pointer (set true) replaces a copy.
+// cacheFor returns the manager's cache, making it if there is none yet.
+func (r *RefManager) cacheFor() *refCache {
+	if c := r.cache.Load(); c != nil {
+		return c
+	}
+	r.cacheMu.Lock()
+	defer r.cacheMu.Unlock()
+	c := r.cache.Load()
+	if c == nil {
+		c = newRefCache(minCacheBits, newCacheSeed())
+		r.cache.Store(c)
+	}
+	return c
+}
+
+// newEntry returns an entry for ref under id, hashed for c (every cache of
+// a manager has the same seed: a grow keeps it), with its stamp and seen
+// to be set before storeLocked publishes it.
+func newEntry(c *refCache, id ContainerID, ref *v1.ObjectReference) *cacheEntry {
+	return &cacheEntry{hash: c.hash(id.ID), typ: id.Type, id: id.ID, ref: ref}
+}
+
+// setUnpublished sets e's stamp and seen (a change-counter value at which
+// ref was current, or unseen) with plain writes: e is not shared until
+// storeLocked publishes it with an atomic store, which orders them before
+// every load of e.seen.
+func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
+	e.stamp = stamp
+	*(*uint64)(unsafe.Pointer(&e.seen)) = seen
+}
+
+// storeLocked caches e, and returns the pointer GetRef is to return for
+// e's key: e.ref, or, if keep is true (e holds a copy GetRef made), the
+// pointer already cached for the same stored reference (the same stamp).
+// The caller holds cacheMu, and made the library call that gave e's stamp
+// under it: SetRef's store in the library and in the cache, and GetRef's
+// copy and its caching, are each one step for every other SetRef and
+// GetRef copy of this RefManager, so that the cache never goes back to an
+// older stored reference than the library's.
 //
 // Below maxCacheBits the cache never evicts: a store into a full bucket
 // doubles the cache instead, so that every reference SetRef stored (and
@@ -238,31 +272,6 @@ func (r *RefManager) forget(e *cacheEntry) {
 // more than one reference per slotsPerRef slots; that check (one call for
 // the manager's Len) runs after every len(slots)/8 stores. At
 // maxCacheBits a store into a full bucket evicts a random entry.
-func (r *RefManager) remember(id ContainerID, ref *v1.ObjectReference, stamp, seen uint64, set bool) *v1.ObjectReference {
-	c := r.cache.Load()
-	if c == nil {
-		r.cacheMu.Lock()
-		if c = r.cache.Load(); c == nil {
-			c = newRefCache(minCacheBits, newCacheSeed())
-			r.cache.Store(c)
-		}
-		r.cacheMu.Unlock()
-	}
-	// Built before the lock is taken: a manager's caches share one seed
-	// (a grow keeps it), so the hash holds in whichever is current then.
-	e := &cacheEntry{hash: c.hash(id.ID), typ: id.Type, id: id.ID, ref: ref, stamp: stamp}
-	// A plain write: e is not shared until store publishes it with an
-	// atomic store, which orders this write before every load of e.seen.
-	*(*uint64)(unsafe.Pointer(&e.seen)) = seen
-	r.cacheMu.Lock()
-	got := r.storeLocked(e, !set)
-	r.cacheMu.Unlock()
-	return got
-}
-
-// storeLocked stores e in the current cache (see remember), growing it as
-// needed, and returns the pointer GetRef is to return for e's key. The
-// caller holds cacheMu.
 func (r *RefManager) storeLocked(e *cacheEntry, keep bool) *v1.ObjectReference {
 	c := r.cache.Load()
 	if c == nil { // closed meanwhile

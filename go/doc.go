@@ -17,9 +17,14 @@
 // kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
 // Go binary instead. See docs/go.md in the repository.
 //
-// Every operation is at most one cgo call (a GetRef that copies a changed
-// reference: two; a GetRef in an unchanged manager, and ContainerID's String
-// and MarshalJSON: none): strings are passed to C as
+// Each operation is one cgo call, with these exceptions: GetRef makes none
+// while nothing in the manager has changed, and two when it copies a changed
+// reference (three for one of more than 137 bytes of text); GetRef and
+// ClearRef make none for an ID longer than MaxStringLen; NewRefManager
+// makes two; SetRef one more after every 32 to 2,048 stores while the
+// cache can still grow, when it checks the manager's size;
+// GenerateContainerRef and RefToJSON one more when their output outgrows
+// the first buffer; ContainerID's String and MarshalJSON none. Strings are passed to C as
 // pointer and length for the duration of the call (no C.CString copies), C
 // never keeps a Go pointer, and references come back shared, as upstream's
 // are: GetRef returns the same pointer while the stored reference stays the

@@ -25,9 +25,8 @@ import (
 // pointers grows with the manager and drops none of them until it reaches
 // 32,768 slots (about 8,000 references); at that size it may drop one, and
 // the next GetRef of its key builds the reference again from the library's
-// copy. A GetRef running while SetRef stores the same key may return a copy
-// of the new reference; later calls return SetRef's pointer. Treat
-// references as read-only once stored or returned, as the kubelet does.
+// copy. Treat references as read-only once stored or returned, as the
+// kubelet does.
 //
 // Differences from upstream, all implied by storing copies outside the Go heap:
 //   - The library stores a copy of *ref: C code, plugins, Snapshot and Save
@@ -64,6 +63,10 @@ type RefManager struct {
 	// striped by the ID's last byte so that goroutines reading different
 	// keys rarely add to the same cache line.
 	getStats [getStripes]getStripe
+	// statsFloor holds the Gets and Hits the last Stats returned, under
+	// statsMu: Stats never returns less (see Stats).
+	statsMu    sync.Mutex
+	statsFloor struct{ gets, hits uint64 }
 }
 
 const getStripes = 16
@@ -154,6 +157,11 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 		return
 	}
 	m := r.ptr()
+	e := newEntry(r.cacheFor(), id, ref)
+	// The library's store and the cache's under one lock (see storeLocked):
+	// two SetRefs of one key cache their pointers in the order the library
+	// stored them.
+	r.cacheMu.Lock()
 	before := r.changes()
 	st, stamp := cSet(m, id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
 		ref.APIVersion, ref.ResourceVersion, ref.FieldPath)
@@ -163,6 +171,7 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	after := r.changes()
 	runtime.KeepAlive(r)
 	if st != StatusOK {
+		r.cacheMu.Unlock()
 		panic(&Error{Op: "SetRef", Status: st})
 	}
 	// A set is exactly one change, which moves the counter by changeStep
@@ -173,16 +182,19 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if before%changeStep == 0 && after == before+changeStep {
 		seen = after
 	}
-	r.remember(id, ref, stamp, seen, true)
+	e.setUnpublished(stamp, seen)
+	r.storeLocked(e, false)
+	r.cacheMu.Unlock()
 }
 
 // testHookAfterSet, if set (by tests), runs in SetRef between the store and
 // the second load of the change counter.
 var testHookAfterSet func()
 
-// inlineBytes is how many bytes of reference text GetRef can return without
-// a second allocation: with the 112-byte ObjectReference it makes a 256-byte
-// block, which holds the references of typical pods.
+// inlineBytes is the room GetRef's first copy gives the library: the
+// seven fields and the NUL the library writes after each, so references of
+// up to 137 bytes of text. With the 112-byte ObjectReference it makes a
+// 256-byte block, which holds the references of typical pods.
 const inlineBytes = 144
 
 // refBlock is a reference and the bytes of its seven strings in one
@@ -236,15 +248,29 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	}
 	// Not cached: copy it (and its stamp, which may be newer than the one
 	// just seen if a writer came in between). Stats counts one lookup per
-	// GetRef: this one and any retry are extra.
+	// GetRef: this one and any retry are extra, counted before the library
+	// counts them (see Stats).
+	return r.copyRef(m, id, e, seen)
+}
+
+// copyRef copies the reference stored under id from the library and caches
+// it, under cacheMu (see storeLocked), and returns the pointer to return:
+// the copy, or SetRef's pointer for the same stored reference. e is the
+// entry GetRef found for id (nil: none), dropped if the library has none.
+func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen uint64) (*v1.ObjectReference, bool) {
+	c := r.cacheFor()
 	extra := &r.getStripe(id.ID).extra
-	extra.Add(1)
 	b := new(refBlock)
+	r.cacheMu.Lock()
+	defer r.cacheMu.Unlock()
+	extra.Add(1)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
-		return r.remember(id, &b.ref, res.stamp, seen, false), true
+		copied := newEntry(c, id, &b.ref)
+		copied.setUnpublished(res.stamp, seen)
+		return r.storeLocked(copied, true), true
 	}
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		buf := make([]byte, res.needed)
@@ -254,7 +280,9 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		if res.status == StatusOK {
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
-			return r.remember(id, ref, res.stamp, seen, false), true
+			copied := newEntry(c, id, ref)
+			copied.setUnpublished(res.stamp, seen)
+			return r.storeLocked(copied, true), true
 		}
 	}
 	if res.status == StatusNotFound {

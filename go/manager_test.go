@@ -259,3 +259,71 @@ func TestGetRefMissAllocatesNothing(t *testing.T) {
 		t.Errorf("GetRef of a missing key: %v allocations per call, want 0", n)
 	}
 }
+
+// Two SetRefs of one key at once: GetRef then returns the pointer passed to
+// the one whose reference the library holds, not a copy of it. The caching
+// of the first could come after the second's, putting back an older
+// reference the next GetRef had to copy (a few rounds in 20,000 did).
+func TestConcurrentSetRefsOfOneKeyKeepTheStoredPointer(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	for i := 0; i < 20000; i++ {
+		id := kuberef.BuildContainerID("containerd", fmt.Sprintf("%064x", i))
+		a, b := &v1.ObjectReference{Name: "a"}, &v1.ObjectReference{Name: "b"}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, ref := range []*v1.ObjectReference{a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); <-start; m.SetRef(id, ref) }()
+		}
+		close(start)
+		wg.Wait()
+		got, ok := m.GetRef(id)
+		want := a
+		if ok && got.Name == "b" {
+			want = b
+		}
+		if !ok || got != want {
+			t.Fatalf("round %d: GetRef = %p %v, want the pointer %p passed to the SetRef that stored %q", i, got, ok, want, want.Name)
+		}
+	}
+}
+
+// A GetRef that copies a reference (here, one Load stored) while SetRef
+// stores the same key: afterwards GetRef returns SetRef's pointer. The
+// copy's caching could come after SetRef's and put the older reference
+// back, so that every later GetRef returned a copy of SetRef's reference
+// (under -race, 5 to 20 rounds of 9,600 did).
+func TestGetRefCopyRacingSetRefLeavesSetRefsPointer(t *testing.T) {
+	src := kuberef.NewRefManager()
+	defer src.Close()
+	ids := make([]kuberef.ContainerID, 64)
+	for i := range ids {
+		ids[i] = kuberef.BuildContainerID("containerd", fmt.Sprintf("%064x", i))
+		src.SetRef(ids[i], &v1.ObjectReference{Name: "loaded", FieldPath: strings.Repeat("f", 100)})
+	}
+	path := t.TempDir() + "/refs"
+	if _, err := src.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	for round := 0; round < 150; round++ {
+		if _, err := m.Load(path, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			p := &v1.ObjectReference{Name: "set"}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			wg.Add(2)
+			go func() { defer wg.Done(); <-start; m.GetRef(id) }()
+			go func() { defer wg.Done(); <-start; m.SetRef(id, p) }()
+			close(start)
+			wg.Wait()
+			if got, ok := m.GetRef(id); !ok || got != p {
+				t.Fatalf("round %d, %s: GetRef = %p %v, want SetRef's %p", round, id.ID, got, ok, p)
+			}
+		}
+	}
+}

@@ -1,9 +1,9 @@
 package kuberef
 
 // This file is the only one that talks to the C library (with the link flags
-// in link_*.go and pkgconfig*.go). Every exported operation is one cgo call
-// (a GetRef that copies a changed reference: two; a GetRef in an unchanged
-// manager: none) into one of the helpers of shim.c, which build the
+// in link_*.go and pkgconfig*.go). Each call below is one cgo call (how many
+// an exported operation makes: see doc.go) into one of the helpers of
+// shim.c, which build the
 // library's views on the C stack from the pointers and lengths Go passes as
 // plain arguments, call the library, and return plain numbers by value. No
 // helper keeps a pointer after it returns or calls back into Go, Go passes

@@ -16,23 +16,35 @@ type Stats struct {
 	Bytes  uint64 // approximate bytes the stored references use
 }
 
-// Stats returns the manager's counters.
+// Stats returns the manager's counters. Gets and Hits never decrease from
+// one call to the next, as a metrics exporter expects of counters.
 func (r *RefManager) Stats() Stats {
-	// GetRef calls this RefManager answered without the library (hits from
-	// the cache, misses of over-limit IDs), and the library lookups it made
-	// beyond one per GetRef; loaded before the library's counters, which
-	// already include every lookup counted in extra.
+	// The library's counters first, then this RefManager's corrections:
+	// GetRef calls answered without the library (hits from the cache,
+	// misses of over-limit IDs), and the library lookups made beyond one
+	// per GetRef, each added to extra before the library counts it. So a
+	// lookup the library's counters include is in extra too, and Gets and
+	// Hits are at most their true values; a GetRef in flight can make them
+	// lower for a moment, which the floor below hides.
+	st, s := cStats(r.ptr())
+	runtime.KeepAlive(r)
+	if st != StatusOK {
+		panic(&Error{Op: "Stats", Status: st})
+	}
 	var answered, extra, unasked uint64
 	for i := range r.getStats {
 		answered += r.getStats[i].answered.Load()
 		extra += r.getStats[i].extra.Load()
 		unasked += r.getStats[i].unasked.Load()
 	}
-	st, s := cStats(r.ptr())
-	runtime.KeepAlive(r)
-	if st != StatusOK {
-		panic(&Error{Op: "Stats", Status: st})
-	}
-	return Stats{Sets: s.sets, Gets: s.gets + answered + unasked - extra, Hits: s.hits + answered - extra,
+	// (A moment's shortfall can go below zero: floored at zero.)
+	less := func(a, b uint64) uint64 { return a - min(a, b) }
+	out := Stats{Sets: s.sets, Gets: less(s.gets+answered+unasked, extra), Hits: less(s.hits+answered, extra),
 		Misses: s.misses + unasked, Clears: s.clears, Pruned: s.pruned, Count: s.count, Bytes: s.bytes}
+	r.statsMu.Lock()
+	defer r.statsMu.Unlock()
+	out.Gets = max(out.Gets, r.statsFloor.gets)
+	out.Hits = max(out.Hits, r.statsFloor.hits)
+	r.statsFloor.gets, r.statsFloor.hits = out.Gets, out.Hits
+	return out
 }
