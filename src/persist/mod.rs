@@ -91,9 +91,11 @@ impl RefManager {
     /// pass found it whole ([`Corrupt::Changed`], or [`LoadError::Io`] from
     /// the second pass): the manager may then hold part of the file.
     pub fn load(&self, path: &Path, mode: LoadMode) -> Result<usize, LoadError> {
+        // Where the load begins for `Replace`: first, so that a reference
+        // set while the file is checked is one set during the load (kept).
+        let marks = self.store_marks();
         let mut file = SnapshotReader::open(path)?;
         file.verify()?;
-        let marks = self.store_marks();
         let applied = file.for_each_record(|_, id, r| {
             self.set(id, r).expect("the reader checked every length");
         });

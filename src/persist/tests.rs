@@ -119,6 +119,57 @@ fn replace_removes_only_what_was_stored_before_it_began() {
     assert!(m.contains(late.as_ref()) && m.contains(again.as_ref()));
 }
 
+/// A writer thread sets new keys while a replacing load of a large file
+/// runs: every key it set after the load began stays, however early in the
+/// load (the first pass over the file included) it was set. The load took
+/// its marks after that pass, and removed a run of some 28,000 such keys.
+#[test]
+fn replace_keeps_what_others_set_while_the_file_is_checked() {
+    let d = dir("replace-concurrent");
+    let p = d.join("refs");
+    filled(50_000, "file").save(&p).unwrap();
+    let m = filled(100, "old");
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let r = ObjectReference::default();
+    let (before, set) = std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let id = ContainerId::new("writer", format!("{i}"));
+                m.set(id.as_ref(), r.as_ref()).unwrap();
+                i += 1;
+                done.store(i, std::sync::atomic::Ordering::SeqCst);
+            }
+            i
+        });
+        while done.load(std::sync::atomic::Ordering::SeqCst) < 100 {
+            std::hint::spin_loop();
+        }
+        let before = done.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(m.load(&p, LoadMode::Replace).unwrap(), 50_000);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        (before, writer.join().unwrap())
+    });
+    // The few keys the writer may set between the count read above and the
+    // load's start are either way; every later one must be there.
+    let began = before + 16;
+    assert!(set > began + 1000, "the writer set {} keys during the load", set - before);
+    let lost: Vec<usize> = (began..set)
+        .filter(|i| !m.contains(ContainerId::new("writer", format!("{i}")).as_ref()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of the {} keys set after the load began are gone (first {:?})",
+        lost.len(),
+        set - began,
+        lost.first()
+    );
+    // What was stored before it began and is not in the file is gone.
+    assert!(!m.contains(ContainerId::new("writer", "0").as_ref()));
+    fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn bad_files_have_distinct_errors_and_change_nothing() {
     let d = dir("bad");
