@@ -147,6 +147,7 @@ impl RefManager {
                 }
             }
             add_len(&s.len, n.wrapping_neg());
+            add_len(&self.count, n.wrapping_neg());
             s.stats.on_prune(n, bytes);
             total += n;
         }

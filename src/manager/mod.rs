@@ -34,7 +34,7 @@ mod writer;
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::container_id::ContainerIdRef;
 use crate::reference::{ObjectReference, ObjectReferenceRef, Pieces, FIELD_COUNT};
@@ -77,6 +77,11 @@ pub struct RefManager {
     /// The writers' lock, which is also the change counter (see
     /// [`changes`](Self::changes)), and what writers retired.
     writer: WriterLock,
+    /// References stored, in all shards: changed only under the writer
+    /// lock, each time with the shard's own count, so that one load is a
+    /// count the manager had (a sum of the shards' counts, read one after
+    /// another, may be one it never had).
+    count: AtomicUsize,
 }
 
 impl Default for RefManager {
@@ -113,6 +118,7 @@ impl RefManager {
             shards,
             lookups: LookupStripes::default(),
             writer: WriterLock::default(),
+            count: AtomicUsize::new(0),
         }
     }
 
@@ -210,6 +216,7 @@ impl RefManager {
             let old = w.put(shard, hash, id, entry);
             if old.is_none() {
                 add_len(&shard.len, 1);
+                add_len(&self.count, 1);
             }
             shard.stats.on_set(size, old);
             stamp
@@ -273,6 +280,7 @@ impl RefManager {
         crate::fault::point(crate::fault::CLEAR_LOCKED);
         let (stamp, bytes) = w.remove(shard, hash, id, |_| true)?;
         add_len(&shard.len, 1usize.wrapping_neg());
+        add_len(&self.count, 1usize.wrapping_neg());
         shard.stats.on_clear(bytes);
         Some(stamp)
     }
@@ -280,10 +288,7 @@ impl RefManager {
     /// The number of stored references. Exact when no writer runs
     /// concurrently; otherwise a value the count had during the call.
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.len.load(Ordering::Relaxed))
-            .sum()
+        self.count.load(Ordering::Relaxed)
     }
 
     /// Whether no reference is stored.
@@ -295,9 +300,9 @@ impl RefManager {
     pub fn stats(&self) -> Stats {
         let mut total = Stats::default();
         for s in self.shards.iter() {
-            let table_bytes = s.table_bytes();
-            total.add_shard(&s.stats, s.len.load(Ordering::Relaxed), table_bytes);
+            total.add_shard(&s.stats, s.table_bytes());
         }
+        total.count = self.len() as u64;
         total.add_lookups(&self.lookups);
         total
     }
