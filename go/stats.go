@@ -3,8 +3,11 @@ package kuberef
 import "runtime"
 
 // Stats are a manager's counters (cheap; always on), for export as metrics.
-// Each is a value it had during the call; under concurrent writers they may
-// disagree with each other slightly.
+// Count and each counter that only grows is a value it had during the call,
+// except that Gets and Hits may lag behind GetRefs still in flight (they
+// never decrease from one call to the next); Bytes, summed over the library's
+// shards one after another, may be off by what writers changed meanwhile;
+// and under concurrent writers they may disagree with each other slightly.
 type Stats struct {
 	Sets   uint64 // references stored (SetRef, and each one Load stored)
 	Gets   uint64 // GetRef lookups: Hits + Misses (one per GetRef, including those the Go cache answers)

@@ -303,9 +303,11 @@ typedef int (*kuberef_visit_fn)(void *ctx,
  * A manager's counters, filled by `kuberef_get_stats`. Grows only at the end: the
  * caller sets `size` to `sizeof(kuberef_stats)` before the call and the
  * library writes only what fits in `size` bytes, so a program built against
- * this header keeps working with later libraries. Every counter is summed
- * over the manager's shards without stopping writers: each is a value it
- * had during the call, and they may disagree slightly under concurrency.
+ * this header keeps working with later libraries. The counters are read
+ * without stopping writers: `count` and each counter that only grows
+ * (`sets` to `pruned`) is a value it had during the call; `bytes`, summed
+ * over the manager's shards one after another, may be off by what writers
+ * changed meanwhile; and they may disagree slightly with each other.
  */
 typedef struct kuberef_stats {
   /**
@@ -322,7 +324,8 @@ typedef struct kuberef_stats {
    */
   uint64_t sets;
   /**
-   * Lookups by `kuberef_get_ref`: `hits + misses`.
+   * Lookups by `kuberef_get_ref`, `kuberef_get_ref_stamped` and
+   * `kuberef_get_stamp`: `hits + misses`.
    */
   uint64_t gets;
   /**
@@ -706,7 +709,8 @@ kuberef_status kuberef_for_each(const struct kuberef_manager *m,
 /**
  * Writes every reference in `m` to the file at `path` atomically: into a
  * new temporary file in the same directory, named
- * `<file name>.kuberef-tmp.<16 random hex digits>` and created exclusively
+ * `<file name>.kuberef-tmp.<16 random hex digits>` (with the file name cut
+ * to its first 200 bytes, so that the name fits) and created exclusively
  * (never through a symbolic link, never over an existing file), mode 0600,
  * then fsync, rename over `path`, fsync of the directory. The file at
  * `path` is therefore always either the previous complete file or the new
@@ -715,8 +719,9 @@ kuberef_status kuberef_for_each(const struct kuberef_manager *m,
  * threads and processes may save, to the same path or others, at once,
  * and the last rename wins. A save that fails removes its temporary file;
  * one killed midway leaves it, and a later successful save to the same
- * path removes such leftovers once they are 5 seconds old and no save
- * holds them (they are safe to delete by hand when no save is running).
+ * path (or to one whose name has the same first 200 bytes) removes such
+ * leftovers once they are 5 seconds old and no save holds them (they are
+ * safe to delete by hand when no save is running).
  * `path` is a view of the path's bytes (no NUL needed; an embedded NUL or
  * an empty path gets `KUBEREF_INVALID_ARGUMENT`); a relative path is
  * relative to the current directory. The manager is copied shard by shard
@@ -805,8 +810,8 @@ kuberef_status kuberef_ref_to_json(const struct kuberef_object_reference *ref,
  * Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
  * `out->size = sizeof(kuberef_stats)` first; a size smaller than this
  * header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
- * always on (relaxed per-shard atomics) and summed here; each shard's lock
- * is taken briefly to size its table.
+ * always on (relaxed atomics, per shard and per reading thread) and summed
+ * here; no lock is taken.
  * Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),
  * `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
  *

@@ -21,7 +21,8 @@ unsafe fn path_arg<'a>(path: kuberef_str) -> Result<&'a std::path::Path, kuberef
 
 /// Writes every reference in `m` to the file at `path` atomically: into a
 /// new temporary file in the same directory, named
-/// `<file name>.kuberef-tmp.<16 random hex digits>` and created exclusively
+/// `<file name>.kuberef-tmp.<16 random hex digits>` (with the file name cut
+/// to its first 200 bytes, so that the name fits) and created exclusively
 /// (never through a symbolic link, never over an existing file), mode 0600,
 /// then fsync, rename over `path`, fsync of the directory. The file at
 /// `path` is therefore always either the previous complete file or the new
@@ -30,8 +31,9 @@ unsafe fn path_arg<'a>(path: kuberef_str) -> Result<&'a std::path::Path, kuberef
 /// threads and processes may save, to the same path or others, at once,
 /// and the last rename wins. A save that fails removes its temporary file;
 /// one killed midway leaves it, and a later successful save to the same
-/// path removes such leftovers once they are 5 seconds old and no save
-/// holds them (they are safe to delete by hand when no save is running).
+/// path (or to one whose name has the same first 200 bytes) removes such
+/// leftovers once they are 5 seconds old and no save holds them (they are
+/// safe to delete by hand when no save is running).
 /// `path` is a view of the path's bytes (no NUL needed; an embedded NUL or
 /// an empty path gets `KUBEREF_INVALID_ARGUMENT`); a relative path is
 /// relative to the current directory. The manager is copied shard by shard

@@ -12,9 +12,11 @@ pub const KUBEREF_STATS_VERSION: u32 = 1;
 /// A manager's counters, filled by `kuberef_get_stats`. Grows only at the end: the
 /// caller sets `size` to `sizeof(kuberef_stats)` before the call and the
 /// library writes only what fits in `size` bytes, so a program built against
-/// this header keeps working with later libraries. Every counter is summed
-/// over the manager's shards without stopping writers: each is a value it
-/// had during the call, and they may disagree slightly under concurrency.
+/// this header keeps working with later libraries. The counters are read
+/// without stopping writers: `count` and each counter that only grows
+/// (`sets` to `pruned`) is a value it had during the call; `bytes`, summed
+/// over the manager's shards one after another, may be off by what writers
+/// changed meanwhile; and they may disagree slightly with each other.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct kuberef_stats {
@@ -25,7 +27,8 @@ pub struct kuberef_stats {
     /// References stored by `kuberef_set_ref` (overwrites included) and by
     /// `kuberef_load`.
     pub sets: u64,
-    /// Lookups by `kuberef_get_ref`: `hits + misses`.
+    /// Lookups by `kuberef_get_ref`, `kuberef_get_ref_stamped` and
+    /// `kuberef_get_stamp`: `hits + misses`.
     pub gets: u64,
     /// Lookups that found a reference.
     pub hits: u64,
@@ -47,8 +50,8 @@ pub struct kuberef_stats {
 /// Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
 /// `out->size = sizeof(kuberef_stats)` first; a size smaller than this
 /// header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
-/// always on (relaxed per-shard atomics) and summed here; each shard's lock
-/// is taken briefly to size its table.
+/// always on (relaxed atomics, per shard and per reading thread) and summed
+/// here; no lock is taken.
 /// Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),
 /// `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///
