@@ -154,7 +154,11 @@ fn replace_keeps_what_others_set_while_the_file_is_checked() {
     // The few keys the writer may set between the count read above and the
     // load's start are either way; every later one must be there.
     let began = before + 16;
-    assert!(set > began + 1000, "the writer set {} keys during the load", set - before);
+    assert!(
+        set > began + 1000,
+        "the writer set {} keys during the load",
+        set - before
+    );
     let lost: Vec<usize> = (began..set)
         .filter(|i| !m.contains(ContainerId::new("writer", format!("{i}")).as_ref()))
         .collect();
