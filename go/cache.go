@@ -29,10 +29,11 @@ import (
 // (atomic pointers, one cache line, and a 32-bit tag each). GetRef reads
 // them without a lock. Stores and grows hold the manager's cacheMu, so that
 // a key has at most one entry and no store loses another's; a drop takes
-// out one entry it looked up, with a compare-and-swap. A slot is replaced whole, so a reader sees an old entry
-// or a new one, each consistent. Below maxCacheBits nothing is evicted (a
-// full bucket doubles the cache), so every pointer SetRef stored or GetRef
-// returned stays the one GetRef returns until its key changes.
+// out one entry it looked up, with a compare-and-swap. A slot is replaced
+// whole, so a reader sees an old entry or a new one, each consistent.
+// Below maxCacheBits nothing is evicted (a full bucket doubles the cache),
+// so every pointer SetRef stored or GetRef returned stays the one GetRef
+// returns until its key changes.
 type refCache struct {
 	slots []atomic.Pointer[cacheEntry] // bucketWays slots per bucket
 	// tags[i] is the tag of the entry in slots[i] (see tagOf), or 0: a
