@@ -84,12 +84,19 @@ pub fn run(command: Command, out: &mut impl Write, t: Terminals) -> Result<Exit,
         Command::Diff { a, b, format } => {
             let mut sa = read::open(&a, t.stderr)?;
             let d = diff::compute(&mut sa, || read::open(&b, t.stderr))?;
-            w(match format.resolve(t.stdout) {
+            let exit = if d.changes.is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Differ
+            };
+            match w(match format.resolve(t.stdout) {
                 Format::Json => diff::write_json(out, &d),
                 Format::Table => diff::write_text(out, &d),
-            })?;
-            if !d.changes.is_empty() {
-                return Ok(Exit::Differ);
+            }) {
+                // A reader that went away (`kuberef diff A B | head`) does
+                // not change the answer, which the exit status gives.
+                Err(f) if !f.pipe_closed => return Err(f),
+                _ => return Ok(exit),
             }
         }
     }

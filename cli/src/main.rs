@@ -33,8 +33,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
+                return match e.print() {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => failed(&kuberef_cli::exit::Failure::output(&err)),
+                };
             }
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 eprintln!("kuberef: a command is needed: dump, verify, stats or diff (see --help)");
@@ -51,18 +53,25 @@ fn main() -> ExitCode {
         stderr: io::stderr().is_terminal(),
     };
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let result = run(cli.command, &mut out, terminals).and_then(|exit| {
-        out.flush()
-            .map(|()| exit)
-            .map_err(|e| kuberef_cli::exit::Failure::output(&e))
-    });
-    match result {
-        Ok(exit) => ExitCode::from(exit as u8),
-        // The reader went away (`kuberef dump FILE | head`): stop quietly.
-        Err(f) if f.pipe_closed => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("kuberef: {f}");
-            ExitCode::from(f.exit as u8)
-        }
+    match run(cli.command, &mut out, terminals) {
+        Ok(exit) => match out.flush() {
+            // A reader that went away after the command had its answer
+            // (`kuberef diff A B | head`) leaves the answer as it is.
+            Err(e) if !kuberef_cli::exit::Failure::output(&e).pipe_closed => {
+                failed(&kuberef_cli::exit::Failure::output(&e))
+            }
+            _ => ExitCode::from(exit as u8),
+        },
+        Err(f) => failed(&f),
     }
+}
+
+/// The exit of a failed command: its message on standard error, and its
+/// status; a closed pipe (`kuberef dump FILE | head`) ends it quietly, with 0.
+fn failed(f: &kuberef_cli::exit::Failure) -> ExitCode {
+    if f.pipe_closed {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("kuberef: {f}");
+    ExitCode::from(f.exit as u8)
 }

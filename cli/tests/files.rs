@@ -583,6 +583,64 @@ fn a_closed_pipe_ends_a_dump_quietly() {
     assert_eq!(err, "");
 }
 
+/// `kuberef diff A B | head`: the reader goes away, and the exit status is
+/// still the comparison's (1: they differ), not 0, which would tell a
+/// script that the snapshots are equal.
+#[test]
+fn a_closed_pipe_leaves_the_answer_of_a_diff() {
+    let dir = scratch("diff-pipe");
+    saved(&dir, &filled(20_000));
+    fs::rename(dir.join("whole.refs"), dir.join("a.refs")).unwrap();
+    saved(&dir, &filled(40_000)); // 20,000 added: more than a pipe holds
+    let mut child = Command::new(BIN)
+        .args(["diff", "--format", "json"])
+        .arg(dir.join("a.refs"))
+        .arg(dir.join("whole.refs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    // The reader is dropped: the rest of the listing meets a closed pipe.
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert_eq!(err, "");
+}
+
+/// Help and the version written to a full device: status 11 and a message,
+/// as for every other output.
+#[test]
+fn help_and_version_that_cannot_be_written_exit_11() {
+    for args in [&["--help"][..], &["--version"], &["diff", "--help"]] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(BIN)
+            .args(args)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(11), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("kuberef: cannot write the output"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn usage_errors_are_one_line_with_status_2() {
     for args in [
