@@ -120,7 +120,7 @@ $(B)/examples/%: examples/%.c include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(CWARN) -O2 -Iinclude -o $@ $< $(DYN_LINK)
 
-example: all
+example: all plugins go-build
 	./$(B)/examples/lifecycle
 
 # --- tests -----------------------------------------------------------------

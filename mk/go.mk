@@ -21,7 +21,12 @@ GO_BENCH_COUNT ?= 1
 # standard library and k8s.io/api: about 100 s of a cold go-test).
 GO_CGOCHECK2 ?= yes
 
-.PHONY: go-test go-bench
+.PHONY: go-build go-test go-bench
+
+# The binding and its packages, linked dynamically and statically (part of
+# make example: what a fork imports compiles against this library).
+go-build: lib
+	cd go && $(GO_ENV) $(GO) build ./... && $(GO_ENV) $(GO) build $(GO_STATIC) ./...
 
 go-test: lib
 	@test -z "$$(gofmt -l go)" || { gofmt -l go; echo "go-test: gofmt needed"; exit 1; }
