@@ -13,8 +13,10 @@
 #   KUBEREF_GO        the binding's directory, for the fork's replace line
 #                     (default: this repository's go/)
 #   KUBE_GIT_VERSION  the version the kubelet reports, e.g. v1.18.6+kuberef
-#                     (default: the tree's own, which hack/lib/version.sh sets
-#                     from git in upstream's builds)
+#                     (default: none is stamped, and the kubelet reports
+#                     component-base's placeholder, v0.0.0-master+$Format:%h$,
+#                     as any go build of cmd/kubelet outside Kubernetes' own
+#                     build scripts does)
 #   KUBELET_OUT       the kubelet binary (default: K8S/_output/kuberef/kubelet)
 #   KUBEREF_BUILD     0: apply the swap without building the kubelet
 set -euo pipefail
