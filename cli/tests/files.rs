@@ -556,12 +556,12 @@ fn random_bytes_are_refused_like_the_loader_refuses_them() {
     }
 }
 
-#[test]
-fn a_closed_pipe_ends_a_dump_quietly() {
-    let dir = scratch("pipe");
-    saved(&dir, &filled(20_000));
+/// Runs kuberef with `args`, reads the first line of its output, then drops
+/// the reader, as `| head -1` does; returns that line, the exit status and
+/// standard error.
+fn first_line_then_close(args: &[&std::ffi::OsStr]) -> (String, Option<i32>, String) {
     let mut child = Command::new(BIN)
-        .args(["dump", dir.join("whole.refs").to_str().unwrap()])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -570,8 +570,7 @@ fn a_closed_pipe_ends_a_dump_quietly() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    assert!(first.starts_with("{\"containerID\":"));
-    // The reader is dropped: the rest of the dump meets a closed pipe.
+    // The reader is dropped: the rest of the output meets a closed pipe.
     let mut err = String::new();
     child
         .stderr
@@ -579,7 +578,17 @@ fn a_closed_pipe_ends_a_dump_quietly() {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    (first, child.wait().unwrap().code(), err)
+}
+
+#[test]
+fn a_closed_pipe_ends_a_dump_quietly() {
+    let dir = scratch("pipe");
+    saved(&dir, &filled(20_000));
+    let file = dir.join("whole.refs");
+    let (first, code, err) = first_line_then_close(&["dump".as_ref(), file.as_os_str()]);
+    assert!(first.starts_with("{\"containerID\":"));
+    assert_eq!(code, Some(0));
     assert_eq!(err, "");
 }
 
@@ -592,28 +601,17 @@ fn a_closed_pipe_leaves_the_answer_of_a_diff() {
     saved(&dir, &filled(20_000));
     fs::rename(dir.join("whole.refs"), dir.join("a.refs")).unwrap();
     saved(&dir, &filled(40_000)); // 20,000 added: more than a pipe holds
-    let mut child = Command::new(BIN)
-        .args(["diff", "--format", "json"])
-        .arg(dir.join("a.refs"))
-        .arg(dir.join("whole.refs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (a, b) = (dir.join("a.refs"), dir.join("whole.refs"));
+    let args = [
+        "diff".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+    ];
+    let (first, code, err) = first_line_then_close(&args);
     assert!(!first.is_empty());
-    // The reader is dropped: the rest of the listing meets a closed pipe.
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert_eq!(code, Some(1));
     assert_eq!(err, "");
 }
 
