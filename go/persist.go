@@ -55,7 +55,7 @@ func (r *RefManager) Save(path string) (int, error) {
 // replace true, every reference stored before the load began and not in
 // the file is removed afterwards (references other goroutines set during
 // the load are kept). Anything but a regular file is refused without
-// blocking (StatusFileNotRegular), and the file is checked whole, in memory
+// being opened (StatusFileNotRegular), and the file is checked whole, in memory
 // that does not depend on its size, before anything changes: on any error
 // (*FileError: missing, not regular, foreign, wrong version, truncated,
 // corrupt, I/O) the manager is unchanged, unless the file is rewritten in

@@ -750,12 +750,12 @@ kuberef_status kuberef_save(const struct kuberef_manager *m,
  * concurrent readers never miss a reference that is in both, and without
  * concurrent writers the manager ends up holding exactly the file's
  * references (references others set during the load are kept).
- * The file is opened without blocking, and anything but a regular file is
- * refused before it is read. Its header is checked against its real size
- * and against what its record count can need, then the whole file is
- * checked (every record and the checksum) before anything changes, in
- * memory that does not depend on the file's size: on every error the
- * manager is unchanged. The one exception: if the file is rewritten in
+ * Anything but a regular file is refused without being opened (a symbolic
+ * link is followed), and the file is opened without blocking. Its header
+ * is checked against its real size and against what its record count can
+ * need, then the whole file is checked (every record and the checksum)
+ * before anything changes, in memory that does not depend on the file's
+ * size: on every error the manager is unchanged. The one exception: if the file is rewritten in
  * place while it is read (which `kuberef_save` never does), the load
  * returns `KUBEREF_FILE_CORRUPT` (or `KUBEREF_IO_ERROR` for a failed read)
  * and may have applied part of it. `*loaded`, when `loaded` is not NULL,

@@ -376,9 +376,20 @@ pub struct SnapshotReader<R> {
 impl SnapshotReader<File> {
     /// Opens the snapshot file at `path` (following symbolic links) without
     /// blocking: the open does not wait for a FIFO's writer or a device, and
-    /// anything but a regular file is [`LoadError::NotRegular`]. Then checks
-    /// the header against the file's size (see [`decode_header`]).
+    /// anything but a regular file is [`LoadError::NotRegular`], judged from
+    /// the path before it is opened (opening a device or a FIFO can have
+    /// effects; one the caller may not open is still not a regular file)
+    /// and again from the open descriptor. Then checks the header against
+    /// the file's size (see [`decode_header`]).
     pub fn open(path: &Path) -> Result<Self, LoadError> {
+        // Other errors (a directory on the way that cannot be searched, a
+        // loop of links) are left to the open, which reports them.
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => return Err(LoadError::NotRegular),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LoadError::NotFound),
+            _ => {}
+        }
+        // The path may have changed since: the descriptor is checked too.
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)

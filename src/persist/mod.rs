@@ -16,11 +16,11 @@
 //!
 //! # Load
 //!
-//! [`RefManager::load`] opens the file without blocking and refuses
-//! anything but a regular file; a symbolic link at the path is followed. It
-//! checks the header against the file's real size, then makes two passes
-//! over the records through a fixed buffer: the first checks every record
-//! and the checksum, the second applies them. Memory never depends on what
+//! [`RefManager::load`] refuses anything but a regular file without
+//! opening it, and opens the file without blocking; a symbolic link at the
+//! path is followed. It checks the header against the file's real size,
+//! then makes two passes over the records through a fixed buffer: the first
+//! checks every record and the checksum, the second applies them. Memory never depends on what
 //! the header claims: at most one record's bytes are held at a time, so a
 //! load needs little more than what the stored references themselves take.
 //! A file that fails the first pass changes nothing.

@@ -183,7 +183,7 @@ fn remove_stale_temps(dir: &Path, name: &OsStr) {
         let path = entry.path();
         let Ok(f) = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&path)
         else {
             continue;

@@ -371,6 +371,43 @@ fn special_files_are_refused_without_blocking() {
 }
 
 #[test]
+fn a_special_file_is_refused_without_being_opened() {
+    // A writer opening a FIFO blocks until a reader opens it: a load that
+    // opened the FIFO, even to refuse it, would let the writer through.
+    let d = dir("unopened");
+    let fifo = d.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (fifo, opened) = (fifo.clone(), opened.clone());
+        std::thread::spawn(move || {
+            let f = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            opened.store(true, std::sync::atomic::Ordering::SeqCst);
+            drop(f);
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100)); // the writer waits in open(2)
+    let m = RefManager::new();
+    for _ in 0..3 {
+        let err = m.load(&fifo, LoadMode::Merge).unwrap_err();
+        assert!(matches!(err, LoadError::NotRegular), "{err}");
+        let err = SnapshotReader::open(&fifo).unwrap_err();
+        assert!(matches!(err, LoadError::NotRegular), "{err}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !opened.load(std::sync::atomic::Ordering::SeqCst),
+        "the load opened the FIFO"
+    );
+    // Release the writer.
+    drop(fs::OpenOptions::new().read(true).open(&fifo).unwrap());
+    writer.join().unwrap();
+    fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
 fn a_symbolic_link_at_the_path_is_followed_by_load_and_replaced_by_save() {
     let d = dir("links");
     let real = d.join("real");
