@@ -141,8 +141,8 @@ impl<'a> ApiVersion<'a> {
     /// The API version as one slice, if it is one: the version alone when
     /// there is no group, or `text`, the apiVersion it was parsed from, when
     /// `group/version` is `text` itself (the group at its start, one `/`,
-    /// the version at its end). Decided from addresses and lengths; no byte
-    /// is read.
+    /// the version at its end). Decided from addresses and lengths and the
+    /// one byte between the group and the version.
     pub fn within(&self, text: &'a [u8]) -> Option<&'a [u8]> {
         if self.group.is_empty() {
             return Some(self.version);
@@ -153,7 +153,7 @@ impl<'a> ApiVersion<'a> {
             self.version.as_ptr().wrapping_add(self.version.len()),
             text.as_ptr().wrapping_add(text.len()),
         );
-        (starts && ends && text.len() == joined).then_some(text)
+        (starts && ends && text.len() == joined && text[self.group.len()] == b'/').then_some(text)
     }
 }
 
@@ -330,6 +330,13 @@ mod tests {
         let p = pod("Pod", "apps/v1", &[b"c"], EMPTY, EMPTY);
         let g = generate_container_ref(&p, b"c", GenerateOptions::default());
         assert_eq!(g.api_version.within(&other), None);
+        // Nor a text whose group and version are joined by another byte.
+        let text = b"a?b";
+        let av = ApiVersion {
+            group: &text[..1],
+            version: &text[2..],
+        };
+        assert_eq!(av.within(text), None);
     }
 
     const EMPTY: &[&[u8]] = &[];
