@@ -175,6 +175,13 @@ impl fmt::Display for Truncated {
                 "truncated at byte {}: the header alone is {HEADER_LEN} bytes",
                 self.len
             )
+        } else if self.need == u64::MAX {
+            // Saturated: the header's payload length plus the header.
+            write!(
+                f,
+                "truncated at byte {}: the header says the file has at least {} bytes",
+                self.len, self.need
+            )
         } else {
             write!(
                 f,
@@ -334,13 +341,9 @@ pub fn decode_header(head: &[u8], len: u64) -> Result<Header, LoadError> {
         payload_len: u64_at(head, 24),
         payload_crc: u32_at(head, 32),
     };
-    let need = h
-        .payload_len
-        .checked_add(HEADER_LEN as u64)
-        .ok_or(Corrupt::PayloadLength {
-            count: h.count,
-            payload_len: h.payload_len,
-        })?;
+    // A sum past u64::MAX is more than any file has: saturated, it is
+    // still judged a truncation, as every payload length the file lacks is.
+    let need = h.payload_len.saturating_add(HEADER_LEN as u64);
     if len < need {
         return Err(Truncated { len, need }.into());
     }
@@ -371,6 +374,8 @@ pub struct SnapshotReader<R> {
     src: R,
     header: Header,
     len: u64,
+    /// A pass over every record found the file whole.
+    verified: bool,
 }
 
 impl SnapshotReader<File> {
@@ -425,7 +430,12 @@ impl<R: Read + Seek> SnapshotReader<R> {
         // A file that shrank under us is judged by what could be read.
         let len = if n < HEADER_LEN { n as u64 } else { len };
         let header = decode_header(&head[..n], len)?;
-        Ok(SnapshotReader { src, header, len })
+        Ok(SnapshotReader {
+            src,
+            header,
+            len,
+            verified: false,
+        })
     }
 
     /// The checked header.
@@ -449,7 +459,9 @@ impl<R: Read + Seek> SnapshotReader<R> {
     /// last record, so a file that lies is never read further than that;
     /// the checksum is checked when every record fits.
     pub fn verify(&mut self) -> Result<(), LoadError> {
-        self.walk(None).map(drop)
+        self.walk(None)?;
+        self.verified = true;
+        Ok(())
     }
 
     /// Calls `f(at, id, reference)` for each record, in file order (`at`:
@@ -457,13 +469,17 @@ impl<R: Read + Seek> SnapshotReader<R> {
     /// records are checked as they are read, but `f` sees a record before
     /// the checksum at the end has been checked: call [`verify`](Self::verify)
     /// first to apply nothing from a damaged file. A failure here after a
-    /// successful `verify` is [`Corrupt::Changed`]: the file changed between
-    /// the two passes.
+    /// successful `verify` is [`Corrupt::Changed`] (the file changed between
+    /// the two passes), or [`LoadError::Io`] if a read failed.
     pub fn for_each_record(
         &mut self,
         mut f: impl FnMut(u64, ContainerIdRef<'_>, ObjectReferenceRef<'_>),
     ) -> Result<u64, LoadError> {
-        self.walk(Some(&mut f))
+        match self.walk(Some(&mut f)) {
+            Err(LoadError::Io(e)) => Err(LoadError::Io(e)),
+            Err(_) if self.verified => Err(Corrupt::Changed.into()),
+            result => result,
+        }
     }
 
     fn walk(&mut self, mut visit: Option<&mut RecordVisitor<'_>>) -> Result<u64, LoadError> {

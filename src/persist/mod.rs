@@ -99,12 +99,9 @@ impl RefManager {
         let applied = file.for_each_record(|_, id, r| {
             self.set(id, r).expect("the reader checked every length");
         });
-        let n = match applied {
-            Ok(n) => n,
-            // The first pass found the file whole: it changed since.
-            Err(LoadError::Io(e)) => return Err(LoadError::Io(e)),
-            Err(_) => return Err(Corrupt::Changed.into()),
-        };
+        // After `verify`, a failure is `Changed` or `Io` (see
+        // `for_each_record`).
+        let n = applied?;
         if mode == LoadMode::Replace {
             self.remove_stored_before(&marks);
         }

@@ -345,6 +345,66 @@ fn a_header_that_lies_about_its_length_is_refused_before_any_record() {
 }
 
 #[test]
+fn a_payload_length_past_what_a_file_can_have_is_a_truncation() {
+    // As every payload length the file lacks is, up to the largest ones,
+    // whose sum with the header's 40 bytes does not fit in 64 bits.
+    for payload_len in [1000, u64::MAX - 40, u64::MAX - 39, u64::MAX] {
+        let err = decode_header(&encode_header(0, payload_len, 0), 40).unwrap_err();
+        match err {
+            LoadError::Truncated(t) => {
+                assert_eq!(t.len, 40);
+                assert_eq!(t.need, payload_len.saturating_add(40));
+            }
+            e => panic!("{payload_len}: {e}"),
+        }
+    }
+    let err = decode_header(&encode_header(0, u64::MAX, 0), 40).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "truncated at byte 40: the header says the file has at least 18446744073709551615 bytes"
+    );
+}
+
+#[test]
+fn a_file_changed_after_verify_is_reported_as_changed() {
+    let d = dir("changed");
+    let path = d.join("refs");
+    filled(100, "c").save(&path).unwrap();
+    let whole = fs::read(&path).unwrap();
+    let flip = |bytes: &mut Vec<u8>| {
+        let i = bytes.len() - 10;
+        bytes[i] ^= 1;
+    };
+    // In place, between the passes: a payload byte, then a shorter file.
+    for damage in [0, 1] {
+        fs::write(&path, &whole).unwrap();
+        let mut r = SnapshotReader::open(&path).unwrap();
+        r.verify().unwrap();
+        let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        if damage == 0 {
+            let mut bytes = whole.clone();
+            flip(&mut bytes);
+            std::os::unix::fs::FileExt::write_all_at(&f, &bytes, 0).unwrap();
+        } else {
+            f.set_len(100).unwrap();
+        }
+        let err = r.for_each_record(|_, _, _| {}).unwrap_err();
+        assert!(matches!(err, LoadError::Corrupt(Corrupt::Changed)), "{err}");
+    }
+    // Without a verify first, the damage itself is reported.
+    let mut bytes = whole.clone();
+    flip(&mut bytes);
+    fs::write(&path, &bytes).unwrap();
+    let mut r = SnapshotReader::open(&path).unwrap();
+    let err = r.for_each_record(|_, _, _| {}).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Corrupt(Corrupt::PayloadChecksum { .. })),
+        "{err}"
+    );
+    fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
 fn special_files_are_refused_without_blocking() {
     let d = dir("special");
     let fifo = d.join("fifo");
