@@ -643,7 +643,8 @@ uint32_t kuberef_abi_version(void);
  * example when the kubelet forgets a pod), and writes how many it removed
  * to `*removed` when `removed` is not NULL. Scales with the number of
  * stored references; writers wait for one shard's scan or one batch of
- * removals at a time, and readers never wait.
+ * removals at a time, and a get waits for one removal at most (each is a
+ * change of its own, see `kuberef_change_counter`), as for a clear.
  * Returns `KUBEREF_OK` (also when nothing matched), `KUBEREF_NULL_ARGUMENT`
  * (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
  *
@@ -902,8 +903,9 @@ kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
 /**
  * The change counter of `m`: the address of a 64-bit count that grows by
  * at least one with every change to the references stored in `m` (each
- * set and clear, and each batch of a bulk removal or a load; a clear of an
- * absent key may count too) before any get can see that change (it moves by
+ * set and clear, and each removal of a bulk removal or a load; a clear of an
+ * absent key, or a bulk removal finding a key replaced since its scan, may
+ * count too) before any get can see that change (it moves by
  * two per change, and is odd while one is in progress). Gets and
  * other reads never change it. If a caller loads the same value before and
  * after a get, nothing that get could see changed in between, so what the

@@ -133,8 +133,9 @@ pub unsafe extern "C" fn kuberef_clear_ref_stamped(
 
 /// The change counter of `m`: the address of a 64-bit count that grows by
 /// at least one with every change to the references stored in `m` (each
-/// set and clear, and each batch of a bulk removal or a load; a clear of an
-/// absent key may count too) before any get can see that change (it moves by
+/// set and clear, and each removal of a bulk removal or a load; a clear of an
+/// absent key, or a bulk removal finding a key replaced since its scan, may
+/// count too) before any get can see that change (it moves by
 /// two per change, and is odd while one is in progress). Gets and
 /// other reads never change it. If a caller loads the same value before and
 /// after a get, nothing that get could see changed in between, so what the

@@ -9,7 +9,8 @@ use super::types::*;
 /// example when the kubelet forgets a pod), and writes how many it removed
 /// to `*removed` when `removed` is not NULL. Scales with the number of
 /// stored references; writers wait for one shard's scan or one batch of
-/// removals at a time, and readers never wait.
+/// removals at a time, and a get waits for one removal at most (each is a
+/// change of its own, see `kuberef_change_counter`), as for a clear.
 /// Returns `KUBEREF_OK` (also when nothing matched), `KUBEREF_NULL_ARGUMENT`
 /// (`m`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///

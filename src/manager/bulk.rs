@@ -117,9 +117,9 @@ impl RefManager {
     /// Removes from shard `shard` each key in `doomed` whose entry still
     /// satisfies `still` (checked under the writer lock, so a reference
     /// replaced since the scan is judged afresh); counted as pruned. The lock
-    /// is taken for at most [`REMOVE_BATCH`] removals at a time (each batch
-    /// one change), so writers wait for one batch at most. Returns how many
-    /// were removed.
+    /// is taken for at most [`REMOVE_BATCH`] removals at a time, so writers
+    /// wait for one batch at most; each removal is one change, so readers
+    /// wait for one removal at most. Returns how many were removed.
     pub(crate) fn remove_doomed(
         &self,
         shard: usize,
@@ -140,6 +140,9 @@ impl RefManager {
                 if let Some(h) = hints.next() {
                     prefetch_addr(h.wrapping_sub(HEADER));
                     prefetch_addr(h);
+                }
+                if n > 0 {
+                    w.next_change();
                 }
                 if let Some((_, size)) = w.remove(s, hash, id, &mut still) {
                     n += 1;

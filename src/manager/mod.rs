@@ -128,9 +128,10 @@ impl RefManager {
 
     /// The change counter: a number that grows with every change to the
     /// stored references (by two: to an odd value before the change can be
-    /// seen by any reader, to the next even one once it is whole; each set
-    /// and clear, and each batch of a bulk removal, is one change; a clear
-    /// of an absent key may count too). Reads never change it. A lookup
+    /// seen by any reader, to the next even one once it is whole; each set,
+    /// clear and removal of a bulk removal is one change; a clear of an
+    /// absent key, or a bulk removal finding a key replaced since its scan,
+    /// may count too). Reads never change it. A lookup
     /// never returns while the counter still shows a change it may have seen
     /// in progress, so if two loads return the same value, no change that a
     /// lookup between them could have seen was made between them: a caller

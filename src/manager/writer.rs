@@ -240,6 +240,21 @@ pub(super) struct Writing<'a> {
     stored: bool,
 }
 
+impl Writing<'_> {
+    /// Ends this change and begins the next, keeping the lock: each removal
+    /// of a bulk removal is a change of its own, so a reader that waits for
+    /// the change in progress (see [`WriterLock::settle`]) waits for one
+    /// removal, not for a whole batch.
+    pub(super) fn next_change(&mut self) {
+        let counter = &self.lock.counter;
+        // Ordered after this change's table stores (release), and, as in
+        // `write`, before the next change's (release stores).
+        counter.store(self.taken + STEP, Ordering::Release);
+        self.taken += STEP;
+        counter.store(self.taken + 1, Ordering::Relaxed);
+    }
+}
+
 impl Drop for Writing<'_> {
     #[inline]
     fn drop(&mut self) {
