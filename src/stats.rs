@@ -7,8 +7,11 @@
 //! of the epoch domain, each written by one thread only (so also with a load
 //! and a store), and one shared stripe with atomic adds for the threads that
 //! borrow a slot. [`Stats`] sums them when read. The sum is not a snapshot:
-//! with concurrent writers each counter is a value it had during the read,
-//! and the counters may disagree with each other slightly.
+//! with concurrent writers, `count` (one manager-wide word) and each counter
+//! that only grows (each grows by one at a time) is a value it had during
+//! the read; `bytes`, summed over the shards one after another, may be off
+//! by what writers changed meanwhile; and the counters may disagree with
+//! each other slightly.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -52,12 +55,12 @@ impl ShardStats {
         add(&self.entry_bytes, (bytes as u64).wrapping_neg());
     }
 
-    /// `n` references of `bytes` bytes in all were removed by a bulk removal
-    /// (clear_pod, retain, a replacing load). Called with the shard's write
-    /// lock held.
+    /// A reference of `bytes` bytes was removed by a bulk removal
+    /// (clear_pod, retain, a replacing load). Called with the writer lock
+    /// held.
     #[inline]
-    pub(crate) fn on_prune(&self, n: usize, bytes: usize) {
-        add(&self.pruned, n as u64);
+    pub(crate) fn on_prune(&self, bytes: usize) {
+        add(&self.pruned, 1);
         add(&self.entry_bytes, (bytes as u64).wrapping_neg());
     }
 }

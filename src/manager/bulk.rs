@@ -135,23 +135,28 @@ impl RefManager {
         let mut total = 0;
         while probes.peek().is_some() {
             let mut w = self.writer.write();
-            let (mut n, mut bytes) = (0usize, 0usize);
+            let mut n = 0usize;
+            // Whether the change in progress has removed an entry.
+            let mut changed = false;
             for (hash, id) in probes.by_ref().take(REMOVE_BATCH) {
                 if let Some(h) = hints.next() {
                     prefetch_addr(h.wrapping_sub(HEADER));
                     prefetch_addr(h);
                 }
-                if n > 0 {
+                if changed {
                     w.next_change();
+                    changed = false;
                 }
                 if let Some((_, size)) = w.remove(s, hash, id, &mut still) {
+                    changed = true;
                     n += 1;
-                    bytes += size;
+                    // Counted one by one: the sum over the shards that
+                    // `stats` reads is then a value the counter had.
+                    s.stats.on_prune(size);
                 }
             }
             add_len(&s.len, n.wrapping_neg());
             add_len(&self.count, n.wrapping_neg());
-            s.stats.on_prune(n, bytes);
             total += n;
         }
         total
