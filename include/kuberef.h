@@ -778,7 +778,8 @@ kuberef_status kuberef_load(struct kuberef_manager *m,
                             size_t *loaded);
 
 /* =========================================================================
- * Event JSON: a reference exactly as Go's `json.Marshal` writes it.
+ * Event JSON: a reference exactly as Go's `json.Marshal` (Go 1.22 and
+ * later) writes it.
  * ======================================================================== */
 
 /**
@@ -787,7 +788,10 @@ kuberef_status kuberef_load(struct kuberef_manager *m,
  * fields (field order `kind, namespace, name, uid, apiVersion,
  * resourceVersion, fieldPath`; empty fields omitted; `<`, `>`, `&`,
  * U+2028, U+2029 and control characters escaped as Go does; each byte of
- * invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`.
+ * invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`. Go
+ * 1.22 and later, that is: older Go and the json-iterator of Kubernetes
+ * v1.18's API client write backspace and form feed as `\u0008` and
+ * `\u000c`, not `\b` and `\f` (the same string once decoded).
  * `*needed`, when not NULL, receives the JSON's length plus one on
  * `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when
  * `buf_len` is 0.

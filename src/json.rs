@@ -1,6 +1,9 @@
-//! Event-ready JSON: a `v1.ObjectReference` encoded exactly as Go's
-//! `encoding/json` `Marshal` encodes it (what the kubelet's event recorder
-//! puts in an event's `involvedObject`).
+//! Event-ready JSON: a `v1.ObjectReference` (an event's `involvedObject`)
+//! encoded exactly as the `encoding/json` `Marshal` of Go 1.22 and later
+//! encodes it. Go before 1.22 (which built Kubernetes v1.18) and the
+//! json-iterator that the v1.18 kubelet's API client encodes with write
+//! backspace and form feed as `\u0008` and `\u000c` where this writes `\b`
+//! and `\f`: the only difference, and the same string once decoded.
 //!
 //! Fields in struct order `kind, namespace, name, uid, apiVersion,
 //! resourceVersion, fieldPath`, each omitted when empty (`omitempty`); no

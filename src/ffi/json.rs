@@ -1,4 +1,5 @@
-//! Event JSON: a reference exactly as Go's `json.Marshal` writes it.
+//! Event JSON: a reference exactly as Go's `json.Marshal` (Go 1.22 and
+//! later) writes it.
 
 use std::os::raw::c_char;
 
@@ -11,7 +12,10 @@ use super::types::*;
 /// fields (field order `kind, namespace, name, uid, apiVersion,
 /// resourceVersion, fieldPath`; empty fields omitted; `<`, `>`, `&`,
 /// U+2028, U+2029 and control characters escaped as Go does; each byte of
-/// invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`.
+/// invalid UTF-8 as `\ufffd`), ready for an event's `involvedObject`. Go
+/// 1.22 and later, that is: older Go and the json-iterator of Kubernetes
+/// v1.18's API client write backspace and form feed as `\u0008` and
+/// `\u000c`, not `\b` and `\f` (the same string once decoded).
 /// `*needed`, when not NULL, receives the JSON's length plus one on
 /// `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when
 /// `buf_len` is 0.
