@@ -232,24 +232,32 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.getStripe(id.ID).unasked.Add(1)
 		return nil, false
 	}
+	// Stats counts one lookup per GetRef, and a hit only once the GetRef
+	// is one: the library's lookups beyond the one that decides are
+	// "extra", each counted before the library counts it (see Stats). The
+	// stamp lookup is extra until it decides (a miss, or the cached
+	// reference's stamp): a stamp found with none cached, or a newer one,
+	// means a copy, which decides.
+	extra := &r.getStripe(id.ID).extra
+	extra.Add(1)
 	st, stamp := cStamp(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
 	case StatusOK:
 		if e != nil && e.stamp == stamp {
+			extra.Add(^uint64(0))
 			e.seen.Store(seen)
 			return e.ref, true
 		}
 	case StatusNotFound:
+		extra.Add(^uint64(0))
 		r.forget(e)
 		return nil, false
 	default:
 		panic(&Error{Op: "GetRef", Status: st})
 	}
-	// Not cached: copy it (and its stamp, which may be newer than the one
-	// just seen if a writer came in between). Stats counts one lookup per
-	// GetRef: this one and any retry are extra, counted before the library
-	// counts them (see Stats).
+	// Copy it (and its stamp, which may be newer than the one just seen
+	// if a writer came in between).
 	return r.copyRef(m, id, e, seen)
 }
 
@@ -263,7 +271,6 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 	b := new(refBlock)
 	r.cacheMu.Lock()
 	defer r.cacheMu.Unlock()
-	extra.Add(1)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {

@@ -25,10 +25,13 @@ func (r *RefManager) Stats() Stats {
 	// The library's counters first, then this RefManager's corrections:
 	// GetRef calls answered without the library (hits from the cache,
 	// misses of over-limit IDs), and the library lookups made beyond one
-	// per GetRef, each added to extra before the library counts it. So a
-	// lookup the library's counters include is in extra too, and Gets and
-	// Hits are at most their true values; a GetRef in flight can make them
-	// lower for a moment, which the floor below hides.
+	// per GetRef, each added to extra before the library counts it (a
+	// GetRef's first lookup is extra until it is known to decide the
+	// GetRef's answer: a hit it counted is never one the GetRef then
+	// turns into a miss). So a lookup the library's counters include is in
+	// extra too, and Gets and Hits are at most their true values; a GetRef
+	// in flight can make them lower for a moment, which the floor below
+	// hides.
 	st, s := cStats(r.ptr())
 	runtime.KeepAlive(r)
 	if st != StatusOK {

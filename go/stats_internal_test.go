@@ -1,0 +1,60 @@
+package kuberef
+
+import (
+	"runtime"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// A GetRef whose first library lookup finds a reference it must then copy,
+// and whose copy finds it gone: Stats, called in between, must not count a
+// hit that the GetRef does not end with (the floor that keeps Hits from
+// decreasing would keep it).
+func TestStatsNeverCountsAHitBeforeGetRefEndsWithOne(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		m := NewRefManager()
+		// Another writer over the same library manager, with its own cache.
+		other := &RefManager{m: m.m, counter: m.counter}
+		id := BuildContainerID("containerd", "gone")
+		if cached {
+			m.SetRef(id, &v1.ObjectReference{Name: "old"}) // cached, then replaced
+		}
+		other.SetRef(id, &v1.ObjectReference{Name: "new"})
+		before := m.Stats()
+
+		// A SetRef of another key holds cacheMu, so the GetRef waits in its
+		// copy after its stamp lookup found the reference.
+		entered, release := make(chan struct{}), make(chan struct{})
+		testHookAfterSet = func() { close(entered); <-release }
+		setDone := make(chan struct{})
+		go func() { m.SetRef(BuildContainerID("containerd", "holder"), &v1.ObjectReference{}); close(setDone) }()
+		<-entered
+		testHookAfterSet = nil
+		_, lib := cStats(m.ptr())
+		got := make(chan bool)
+		go func() { _, ok := m.GetRef(id); got <- ok }()
+		// Wait for the stamp lookup: the library counts it.
+		for {
+			if _, s := cStats(m.ptr()); s.gets > lib.gets {
+				break
+			}
+			runtime.Gosched()
+		}
+		during := m.Stats()
+		other.ClearRef(id)
+		close(release)
+		<-setDone
+		if ok := <-got; ok {
+			t.Fatalf("cached=%v: GetRef found a reference cleared before its copy", cached)
+		}
+		after := m.Stats()
+		if during.Hits != before.Hits {
+			t.Errorf("cached=%v: Stats during the GetRef: Hits %d, before it %d", cached, during.Hits, before.Hits)
+		}
+		if after.Gets != before.Gets+1 || after.Hits != before.Hits || after.Misses != before.Misses+1 {
+			t.Errorf("cached=%v: one GetRef that missed: before %+v, after %+v", cached, before, after)
+		}
+		m.Close()
+	}
+}
