@@ -6,9 +6,9 @@
 package k8s118
 
 import (
-	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -51,27 +51,22 @@ func TestScrapeOfTheLegacyRegistry(t *testing.T) {
 	}
 	got := strings.Join(ours, "\n")
 	t.Logf("the scrape's kuberef lines:\n%s", got)
-	want := fmt.Sprintf(`# HELP kuberef_clears_total Container references removed by ClearRef.
-# TYPE kuberef_clears_total counter
-kuberef_clears_total 1
-# HELP kuberef_lookups_total Container reference lookups (GetRef), by whether a reference was found (result=hit) or not (result=miss).
-# TYPE kuberef_lookups_total counter
-kuberef_lookups_total{result="hit"} 2
-kuberef_lookups_total{result="miss"} 1
-# HELP kuberef_pruned_total Container references removed in bulk (ClearPod, Retain and loads that replace the stored references).
-# TYPE kuberef_pruned_total counter
-kuberef_pruned_total 0
-# HELP kuberef_reference_bytes Approximate bytes the stored container references use (entries and hash table slots, without allocator overhead).
-# TYPE kuberef_reference_bytes gauge
-kuberef_reference_bytes %d
-# HELP kuberef_references Container references stored in the kuberef reference manager.
-# TYPE kuberef_references gauge
-kuberef_references 1
-# HELP kuberef_sets_total Container references stored (SetRef, and each reference a load stored).
-# TYPE kuberef_sets_total counter
-kuberef_sets_total 3`, m.Stats().Bytes)
+	// docs/operating.md shows this scrape: it must be this one.
+	doc, err := os.ReadFile("../../../docs/operating.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const after, open, end = "a scrape of that handler holds", "```text\n", "\n```"
+	text := string(doc)
+	i := strings.Index(text, after)
+	j := i + strings.Index(text[max(i, 0):], open)
+	if i < 0 || j < i {
+		t.Fatalf("docs/operating.md: no text block after %q", after)
+	}
+	want := text[j+len(open):]
+	want = want[:strings.Index(want, end)]
 	if got != want {
-		t.Fatalf("scrape:\n%s\nwant:\n%s", got, want)
+		t.Fatalf("scrape:\n%s\ndocs/operating.md shows:\n%s", got, want)
 	}
 	// The registry's own metrics are there too: this is the kubelet's /metrics.
 	if !strings.Contains(string(body), "\ngo_goroutines ") {
