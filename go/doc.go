@@ -20,8 +20,9 @@
 // Each operation is one cgo call, with these exceptions: GetRef makes none
 // while nothing in the manager has changed, and two when it copies a changed
 // reference (three for one of more than 137 bytes of text); GetRef and
-// ClearRef make none for an ID longer than MaxStringLen; NewRefManager
-// makes two; SetRef one more after every 32 to 2,048 stores while the
+// ClearRef make none for an ID longer than MaxStringLen; NewRefManager,
+// the first Global, Snapshot and ForEach make two (ForEach's callback runs
+// after both); SetRef one more after every 32 to 2,048 stores while the
 // cache can still grow, when it checks the manager's size;
 // GenerateContainerRef and RefToJSON one more when their output outgrows
 // the first buffer; ContainerID's String and MarshalJSON none. Strings are passed to C as

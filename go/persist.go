@@ -11,11 +11,13 @@ import (
 // StatusSaveNotDurable means Save replaced the file with the new snapshot
 // (and returned its count) but could not sync the directory, so a crash may
 // bring the previous file back. errors.Is(err, fs.ErrNotExist) holds for a
-// Load of a missing file.
+// Load of a missing file. A path that is empty, holds a NUL byte or is
+// longer than MaxStringLen gets StatusInvalidArgument (for an empty path
+// too, where os.Open reports a missing file).
 type FileError struct {
 	Op     string // "Save" or "Load"
 	Path   string
-	Status uint32 // StatusIOError, StatusFileNotFound, ... StatusFileNotRegular
+	Status uint32 // StatusIOError, StatusFileNotFound, ... StatusFileNotRegular, or StatusInvalidArgument
 }
 
 func (e *FileError) Error() string {
