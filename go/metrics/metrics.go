@@ -27,7 +27,11 @@ import (
 )
 
 // Collector is a prometheus.Collector over one RefManager's Stats. It is
-// safe for concurrent use, as the registries that call it require.
+// safe for concurrent use, as the registries that call it require. The
+// manager must stay open while the Collector is registered: Unregister it
+// before closing a manager from NewRefManager. Collect on a closed manager
+// panics, as every use of one does, and a registry's Gather runs Collect in
+// a goroutine of its own, where that panic ends the process.
 type Collector struct {
 	m                                                *kuberef.RefManager
 	references, bytes, lookups, sets, clears, pruned *prometheus.Desc
