@@ -117,7 +117,7 @@ impl LookupStripes {
 pub struct Stats {
     /// Calls that stored a reference (`set`, and each reference a load stored).
     pub sets: u64,
-    /// Lookups (`get`, `with_ref`, `contains`): `hits + misses`.
+    /// Lookups (`get`, `with_ref`, `contains`, `stamp`): `hits + misses`.
     pub gets: u64,
     /// Lookups that found a reference.
     pub hits: u64,

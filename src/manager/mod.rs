@@ -5,7 +5,7 @@
 //!
 //! * Readers take no lock: they pin an epoch (one exchange on a cache line
 //!   of their own, [`epoch`]) and probe the shard's current table, whose slots
-//!   hold entry addresses tagged with 16 bits of the key's hash
+//!   hold entry addresses tagged with 4 bits of the key's hash
 //!   (`table.rs`). Writers take the manager's writer lock, which is also its
 //!   change counter (one compare-and-swap; `writer.rs`), replace slots
 //!   whole, and free what they unlinked once no reader can still see it.
