@@ -131,7 +131,8 @@ pub struct Stats {
     /// References stored now.
     pub count: u64,
     /// Approximate bytes the stored references hold: each entry's allocation
-    /// plus the hash tables' slots (allocator overhead not included).
+    /// plus the hash tables (16 bytes per slot: the slot and its key hash;
+    /// allocator overhead not included).
     pub bytes: u64,
 }
 
@@ -145,7 +146,7 @@ impl Stats {
     }
 
     /// Adds one shard's counters; `count` and `table_bytes` are the shard's
-    /// current length and the size of its table's slots.
+    /// current length and the size of its table.
     pub(crate) fn add_shard(&mut self, s: &ShardStats, table_bytes: usize) {
         self.sets += s.sets.load(Relaxed);
         self.clears += s.clears.load(Relaxed);

@@ -73,7 +73,7 @@ pub unsafe extern "C" fn kuberef_get_stamp(
 }
 
 /// Like `kuberef_get_ref`, and writes the stamp of the reference it copied
-/// to `*stamp` (see `kuberef_set_ref_stamped`), taken under the same lock as
+/// to `*stamp` (see `kuberef_set_ref_stamped`), taken in the same lookup as
 /// the copy. `*stamp` is written only on `KUBEREF_OK`.
 /// Returns what `kuberef_get_ref` returns (`KUBEREF_NULL_ARGUMENT` also for
 /// `stamp`).

@@ -328,7 +328,8 @@ impl Cursor {
     }
 }
 
-/// A stored reference, borrowed from the manager while its shard is locked.
+/// A stored reference, borrowed from the manager while the reader is pinned
+/// (a lookup) or the writer lock is held (a scan).
 #[derive(Clone, Copy, Debug)]
 pub struct StoredRef<'a> {
     blob: &'a [u8],
@@ -379,7 +380,7 @@ fn key_is(k: &[u8], hash: u64, id: ContainerIdRef<'_>) -> bool {
 }
 
 /// `a == b`, without a call to `memcmp` for a runtime name of 8 to 16
-/// bytes (`containerd`, `docker`): two overlapping 8-byte words.
+/// bytes (such as `containerd`): two overlapping 8-byte words.
 #[inline(always)]
 fn short_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();

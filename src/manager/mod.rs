@@ -6,9 +6,10 @@
 //! * Readers take no lock: they pin an epoch (one exchange on a cache line
 //!   of their own, [`epoch`]) and probe the shard's current table, whose slots
 //!   hold entry addresses tagged with 4 bits of the key's hash
-//!   (`table.rs`). Writers take the manager's writer lock, which is also its
-//!   change counter (one compare-and-swap; `writer.rs`), replace slots
-//!   whole, and free what they unlinked once no reader can still see it.
+//!   (`table.rs`). Writers take the manager's writer lock (one
+//!   compare-and-swap; the change counter is beside it, `writer.rs`),
+//!   replace slots whole, and free what they unlinked once no reader can
+//!   still see it.
 //! * 32 shards, picked by bits of the key's hash, each with its own table
 //!   on its own cache lines (`shard.rs`).
 //! * Each entry is **one allocation** holding its stamp, the key (its hash
@@ -19,8 +20,9 @@
 //!   C buffer is one `memcpy` of the strings.
 //! * New entries are written front to back into one uninitialized
 //!   allocation before the lock is taken, and what writers unlink is freed
-//!   after it is released, in batches, so writers hold it only for the
-//!   table operation itself.
+//!   after it is released (at once when no reader is pinned, else from the
+//!   limbo, one item per set), so writers hold it only for the table
+//!   operation itself.
 
 mod bulk;
 mod entry;
@@ -74,7 +76,7 @@ pub struct RefManager {
     shards: [Shard; SHARDS],
     /// Lookup counters, striped by the readers' epoch slots.
     lookups: LookupStripes,
-    /// The writers' lock, which is also the change counter (see
+    /// The writers' lock, the change counter beside it (see
     /// [`changes`](Self::changes)), and what writers retired.
     writer: WriterLock,
     /// References stored, in all shards: changed only under the writer

@@ -21,7 +21,7 @@ pub(super) const SHARD_BITS: u32 = 5;
 pub(super) const SHARD_BITS: u32 = 1;
 pub(super) const SHARDS: usize = 1 << SHARD_BITS;
 /// Shard selection uses bits 32..37 of the hash: the table inside a shard
-/// uses the low bits for the slot and the top 16 bits as the slot's tag.
+/// uses the low bits for the slot and the top 4 bits as the slot's tag.
 const SHARD_SHIFT: u32 = 32;
 
 /// `c += d` for a count that changes only under the writer lock: a load

@@ -2,7 +2,8 @@
 //! counter next to it, and the limbo of what writers unlinked.
 //!
 //! A writer takes the lock (one compare-and-swap, the only atomic
-//! read-modify-write of a set or a clear), moves the counter from even `c`
+//! read-modify-write of a set or a clear that neither rehashes nor
+//! collects the epoch domain), moves the counter from even `c`
 //! to `c + 1` before its first store into a table (a plain store: only the
 //! holder of the lock writes the counter), and to `c + 2` once the change is
 //! whole, then releases the lock. So every change moves the counter before
@@ -14,10 +15,10 @@
 //! bulk read (a scan of a shard) takes the lock without touching the
 //! counter: reads never change it.
 //!
-//! Writers retire what they unlink (entries, tables replaced by a rehash)
-//! into the limbo, tagged with the epoch, and free them once no reader
-//! pinned before the unlink can still hold them (see [`super::epoch`]),
-//! after the lock is released.
+//! What writers unlink (entries, tables replaced by a rehash) is freed after
+//! the lock is released: at once when no reader is pinned, else retired into
+//! the limbo, tagged with the epoch, and freed once no reader pinned before
+//! the unlink can still hold it (see [`super::epoch`]).
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
