@@ -20,7 +20,8 @@ import (
 // the manager's change counter (kuberef_change_counter) loaded before a
 // lookup in the library found that same stamp. The counter grows with every
 // change before any lookup can see the change, so while it still reads
-// "seen" the entry is current and GetRef returns it after two atomic loads.
+// "seen" the entry is current, and GetRef returns it, decided by two atomic
+// loads (the counter's and the entry's "seen") besides the lookup's own.
 // After a change anywhere in the manager, GetRef asks the library for the
 // stamp (one call that copies nothing) and, if it is the entry's, marks the
 // entry seen again; only a new stamp costs a copy.

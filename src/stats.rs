@@ -99,7 +99,9 @@ impl LookupStripes {
         } else {
             // Only this thread writes this stripe: a dedicated slot has one
             // live owner at a time (one taken back from an exited thread
-            // passes to the next through the slot's compare-and-swap).
+            // passes to the next once the kernel reports that thread gone,
+            // when its last stores have long been visible: the reaper does
+            // not synchronize with it otherwise).
             add(c, 1);
         }
     }
