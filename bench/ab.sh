@@ -29,6 +29,8 @@ for _ in $(seq "$runs"); do
   for dir in "$@"; do
     [ -e "$dir/libkuberef.so.1" ] || { echo "bench/ab.sh: no libkuberef.so.1 in $dir" >&2; exit 2; }
     ns=$(LD_LIBRARY_PATH=$dir "$loop" "$op" "$n" "$stored" "$threads" "$live")
+    awk -v v="$ns" 'BEGIN { exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v > 0) }' ||
+      { echo "bench/ab.sh: $loop printed \"$ns\", not a time" >&2; exit 1; }
     samples[$dir]="${samples[$dir]:-} $ns"
   done
 done

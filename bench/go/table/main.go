@@ -112,8 +112,13 @@ func main() {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			fl := strings.Fields(sc.Text())
-			if len(fl) != 4 {
+			if len(fl) == 0 || strings.HasPrefix(fl[0], "#") {
 				continue
+			}
+			if len(fl) != 4 {
+				// Every line the programs print is a sample.
+				fmt.Fprintf(os.Stderr, "%s: not a sample: %q\n", path, sc.Text())
+				os.Exit(1)
 			}
 			stored, err1 := strconv.ParseUint(fl[2], 10, 64)
 			v, err2 := strconv.ParseFloat(fl[3], 64)
@@ -139,10 +144,7 @@ func main() {
 	if *check {
 		bad := 0
 		for _, o := range ops {
-			for _, impl := range o.impls {
-				if !impls[impl] {
-					continue // a program that was not run (e.g. the floor in a C-only smoke)
-				}
+			for _, impl := range o.impls { // bench/run.sh runs every program
 				ss := sizes
 				if !o.sized {
 					ss = []uint64{0}
@@ -155,9 +157,17 @@ func main() {
 				}
 			}
 		}
-		if impls[implGo] {
-			if v := get(implGo, "cgo2", 0); math.IsNaN(v) || v <= 0 {
-				fmt.Fprintln(os.Stderr, "missing or bad: kuberef-go cgo2 0")
+		if v := get(implGo, "cgo2", 0); math.IsNaN(v) || v <= 0 {
+			fmt.Fprintln(os.Stderr, "missing or bad: kuberef-go cgo2 0")
+			bad++
+		}
+		for _, impl := range []string{implC, implUp} { // the memory programs
+			ok := false
+			for k, v := range samples {
+				ok = ok || (k.impl == impl && k.op == "mem" && k.stored > 0 && median(v) > 0)
+			}
+			if !ok {
+				fmt.Fprintf(os.Stderr, "missing or bad: %s mem\n", impl)
 				bad++
 			}
 		}
