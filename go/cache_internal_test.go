@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -243,4 +244,62 @@ func TestGetRefCgoCalls(t *testing.T) {
 			t.Errorf("GetRef in an unchanged manager: %d cgo calls, want 0", got)
 		}
 	}
+}
+
+// Another writer over the same library manager overwrites one key with two
+// references while this RefManager reads it: each GetRef then copies the
+// reference from the library, and every copy is exactly one of the two.
+func TestCopiesAreWholeWhileAnotherWriterOverwrites(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	other := &RefManager{m: m.m, counter: m.counter}
+	id := BuildContainerID("containerd", "shared")
+	a := &v1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "default", Name: "a", UID: "uid-a",
+		ResourceVersion: "1", FieldPath: "spec.containers{app}"}
+	b := &v1.ObjectReference{Kind: "Other", APIVersion: "apps/v1", Namespace: strings.Repeat("n", 200),
+		Name: "b", UID: "uid-b", ResourceVersion: "2", FieldPath: "spec.initContainers[0]"}
+	other.SetRef(id, a)
+	stop := make(chan struct{})
+	var sets atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				other.SetRef(id, b)
+			} else {
+				other.SetRef(id, a)
+			}
+			sets.Add(1)
+		}
+	}()
+	// Until copies of both have been read (or far too many reads went by).
+	var reads, sawA, sawB int
+	for ; reads < 20000 || sawA == 0 || sawB == 0; reads++ {
+		if reads == 50_000_000 {
+			break
+		}
+		got, ok := m.GetRef(id)
+		if !ok || got == a || got == b || (*got != *a && *got != *b) {
+			t.Errorf("read a mixed, missing or uncopied reference: %+v %v", got, ok)
+			break
+		}
+		if *got == *a {
+			sawA++
+		} else {
+			sawB++
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if sawA == 0 || sawB == 0 {
+		t.Fatalf("%d reads, %d writes: copies of a: %d, of b: %d", reads, sets.Load(), sawA, sawB)
+	}
+	t.Logf("%d reads: %d copies of a, %d of b", reads, sawA, sawB)
 }

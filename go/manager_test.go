@@ -165,8 +165,10 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 }
 
-// Writers overwrite one key with two different references while readers
-// read it: every read is exactly one of the two, never a mix.
+// Writers overwrite one key with two different references while a reader
+// reads it: every read is one of the two pointers SetRef stored (copies,
+// which another writer's references need, are checked in
+// TestCopiesAreWholeWhileAnotherWriterOverwrites).
 func TestConcurrentOverwriteReadsAreWhole(t *testing.T) {
 	m := kuberef.NewRefManager()
 	defer m.Close()
@@ -197,8 +199,8 @@ func TestConcurrentOverwriteReadsAreWhole(t *testing.T) {
 	}
 	for i := 0; i < 20000; i++ {
 		got, ok := m.GetRef(id)
-		if !ok || (*got != *a && *got != *b) {
-			t.Errorf("read a mixed or missing reference: %+v %v", got, ok)
+		if !ok || (got != a && got != b) {
+			t.Errorf("read a reference that is not one SetRef stored: %+v %v", got, ok)
 			break
 		}
 	}

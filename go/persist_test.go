@@ -296,6 +296,9 @@ func TestConcurrentSavers(t *testing.T) {
 		t.Errorf("left in the directory: %v", left)
 	}
 	t.Logf("loads during the saves, by snapshot: %v", seen)
+	if len(seen) == 0 {
+		t.Error("no load found a snapshot while the saves ran: nothing was checked")
+	}
 }
 
 // TestSaveNotDurable needs a user whom directory permissions bind: make
