@@ -177,7 +177,7 @@ install-check: lib
 	    $$(pkg-config --cflags kuberef) $(abspath $(B)/stage)/usr/lib/libkuberef.a $$(pkg-config --libs-only-l --static kuberef | sed 's/-lkuberef//')
 	LD_LIBRARY_PATH=$(abspath $(B)/stage)/usr/lib ./$(B)/stage/lifecycle > /dev/null
 	./$(B)/stage/lifecycle-static > /dev/null
-	! ldd $(B)/stage/lifecycle-static | grep -q kuberef
+	deps=$$(ldd $(B)/stage/lifecycle-static) && ! grep -q kuberef <<< "$$deps"
 	@echo "install-check: 2 passed, 0 failed"
 
 # --- install -----------------------------------------------------------------

@@ -53,8 +53,8 @@ $(PB)/plugin_static.so: $(PLUGIN_DEPS) $(PSRC)/plugin.map $(BLIB)/libkuberef.a
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_SO_FLAGS) -DPLUGIN_NAME='"plugin_static"' -o $@ $(PSRC)/plugin.c \
 	  $(PLUGIN_STATIC_HIDDEN)
-	@bad=$$(nm -D --defined-only $@ | awk '{print $$3}' | grep -v '^refplugin_init$$' || true); \
-	  if [ -n "$$bad" ]; then echo "$@ exports more than refplugin_init"; exit 1; fi
+	@syms=$$(nm -D --defined-only $@ | awk '{print $$3}') && [ "$$syms" = refplugin_init ] || \
+	  { echo "$@ exports $$(echo $$syms), not refplugin_init alone"; exit 1; }
 
 # The same, load-once: dlclose leaves it (and its private global) loaded.
 $(PB)/plugin_static_pinned.so: $(PLUGIN_DEPS) $(PSRC)/plugin.map $(BLIB)/libkuberef.a
@@ -72,7 +72,7 @@ $(PB)/plugin_static_naive.so: $(PLUGIN_DEPS) $(BLIB)/libkuberef.a
 $(PB)/host_nolink: $(PSRC)/host_nolink.c $(HOST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) -o $@ $< -ldl
-	! readelf -d $@ | grep -q kuberef
+	dyn=$$(readelf -d $@) && ! grep -q kuberef <<< "$$dyn"
 
 $(PB)/host_nolink.asan: $(PSRC)/host_nolink.c $(HOST_DEPS)
 	@mkdir -p $(@D)
@@ -98,7 +98,7 @@ $(PB)/host_linked_static_exported: $(PSRC)/host_linked.c $(HOST_DEPS) $(BLIB)/li
 $(PB)/host_linked_static_hidden: $(PSRC)/host_linked.c $(HOST_DEPS) $(BLIB)/libkuberef.a
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) -DHOST_KUBEREF_HIDDEN -o $@ $< $(STATIC_LINK)
-	! nm -D --defined-only $@ | grep -q kuberef_
+	syms=$$(nm -D --defined-only $@) && ! grep -q kuberef_ <<< "$$syms"
 
 $(PB)/test_fork: $(PSRC)/test_fork.c c-tests/check.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
