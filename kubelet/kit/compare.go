@@ -81,8 +81,9 @@ func count(tests map[string]string) (pass, fail, skip int) {
 // compare prints, for each suite and package, the tests (subtests included)
 // that passed, failed and were skipped in the baseline and in the swap, then
 // every regression: a test that passed in the baseline and failed, or did
-// not run, in the swap. It fails on a regression, and on a package whose
-// baseline passed no test (a comparison with nothing is no comparison).
+// not run, in the swap. It fails on a regression, and on a package or a
+// suite whose baseline passed no test (a comparison with nothing is no
+// comparison).
 func compare(out string, w io.Writer) error {
 	base, err := load(filepath.Join(out, "baseline"))
 	if err != nil {
@@ -112,6 +113,7 @@ func compare(out string, w io.Writer) error {
 			}
 		}
 		sort.Strings(pkgs)
+		suitePass := 0
 		for _, pkg := range pkgs {
 			b, s := base[suite][pkg], swap[suite][pkg]
 			bp, bf, bs := count(b)
@@ -121,6 +123,7 @@ func compare(out string, w io.Writer) error {
 			}
 			totalBase += bp
 			totalSwap += sp
+			suitePass += bp
 			if bp == 0 {
 				empty = append(empty, suite+" "+pkg)
 			}
@@ -147,6 +150,11 @@ func compare(out string, w io.Writer) error {
 				}
 			}
 			fmt.Fprintf(w, "| %s | %s | %d/%d/%d | %d/%d/%d | %d |\n", suite, pkg, bp, bf, bs, sp, sf, ss, n)
+		}
+		if suitePass == 0 {
+			// Nothing built or ran (a package that failed to build in
+			// both trees leaves no results): nothing was compared.
+			empty = append(empty, suite+" (every package)")
 		}
 	}
 	for _, t := range bothFail {
