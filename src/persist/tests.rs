@@ -404,6 +404,15 @@ fn a_file_changed_after_verify_is_reported_as_changed() {
     fs::remove_dir_all(d).unwrap();
 }
 
+/// Makes a FIFO named `fifo` in `d` and returns its path.
+fn fifo_in(d: &Path) -> PathBuf {
+    let fifo = d.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    fifo
+}
+
 /// Runs `f` on a thread of its own and returns what it returns, or fails
 /// the test if it has not returned within a minute: a call that should not
 /// block fails instead of hanging the suite (a watchdog, not a timing
@@ -418,10 +427,7 @@ fn without_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
 #[test]
 fn special_files_are_refused_without_blocking() {
     let d = dir("special");
-    let fifo = d.join("fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo_in(&d);
     let sock = d.join("sock");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let m = std::sync::Arc::new(filled(3, "keep"));
@@ -445,10 +451,7 @@ fn a_special_file_is_refused_without_being_opened() {
     // A writer opening a FIFO blocks until a reader opens it: a load that
     // opened the FIFO, even to refuse it, would let the writer through.
     let d = dir("unopened");
-    let fifo = d.join("fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo_in(&d);
     let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (fifo, opened) = (fifo.clone(), opened.clone());
@@ -499,10 +502,7 @@ fn no_name_a_save_may_use_is_written_through() {
     let victim = d.join("victim");
     fs::write(&victim, b"precious\n").unwrap();
     fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
-    let fifo = d.join("fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let fifo = fifo_in(&d);
     // The fixed name of earlier versions, and the first two names this
     // save will draw: a link to the victim and a FIFO.
     symlink(&victim, d.join("state.kuberef-tmp")).unwrap();
