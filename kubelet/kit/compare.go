@@ -80,10 +80,10 @@ func count(tests map[string]string) (pass, fail, skip int) {
 
 // compare prints, for each suite and package, the tests (subtests included)
 // that passed, failed and were skipped in the baseline and in the swap, then
-// every regression: a test that passed in the baseline and failed, or did
-// not run, in the swap. It fails on a regression, and on a package or a
-// suite whose baseline passed no test (a comparison with nothing is no
-// comparison).
+// every regression: a test that passed in the baseline and failed, was
+// skipped, or did not run, in the swap. It fails on a regression, and on a
+// package or a suite whose baseline passed no test (a comparison with
+// nothing is no comparison).
 func compare(out string, w io.Writer) error {
 	base, err := load(filepath.Join(out, "baseline"))
 	if err != nil {
@@ -138,7 +138,7 @@ func compare(out string, w io.Writer) error {
 					continue
 				}
 				switch {
-				case b[name] == "pass" && s[name] != "pass" && s[name] != "skip":
+				case b[name] == "pass" && s[name] != "pass": // failed, skipped or did not run
 					got := s[name]
 					if got == "" {
 						got = "did not run"
