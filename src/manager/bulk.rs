@@ -101,7 +101,8 @@ impl RefManager {
 
     /// Calls `f(hash, id, reference)` for every entry of shard `shard`, under
     /// the writer lock (one consistent view of that shard; readers go on,
-    /// writers wait, the change counter does not move). `f` must be short and must not call into this manager.
+    /// writers wait, the change counter does not move). `f` must be short
+    /// and must not call into this manager.
     pub(crate) fn scan_shard(
         &self,
         shard: usize,
