@@ -191,6 +191,10 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 // the second load of the change counter.
 var testHookAfterSet func()
 
+// testHookBeforeRecopy, if set (by tests), runs in GetRef after a copy found
+// its buffer too small, before the copy that sizes it exactly.
+var testHookBeforeRecopy func()
+
 // inlineBytes is the room GetRef's first copy gives the library: the
 // seven fields and the NUL the library writes after each, so references of
 // up to 137 bytes of text. With the 112-byte ObjectReference it makes a
@@ -234,10 +238,10 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	}
 	// Stats counts one lookup per GetRef, and a hit only once the GetRef
 	// is one: the library's lookups beyond the one that decides are
-	// "extra", each counted before the library counts it (see Stats). The
-	// stamp lookup is extra until it decides (a miss, or the cached
-	// reference's stamp): a stamp found with none cached, or a newer one,
-	// means a copy, which decides.
+	// "extra", each counted before the library counts it (see Stats). Each
+	// lookup is extra until it decides: the stamp lookup decides a miss, or
+	// a hit of the cached reference's stamp; a stamp found with none
+	// cached, or a newer one, means a copy (copyRef), which decides.
 	extra := &r.getStripe(id.ID).extra
 	extra.Add(1)
 	st, stamp := cStamp(m, id.Type, id.ID)
@@ -254,6 +258,7 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 		r.forget(e)
 		return nil, false
 	default:
+		extra.Add(^uint64(0))
 		panic(&Error{Op: "GetRef", Status: st})
 	}
 	// Copy it (and its stamp, which may be newer than the one just seen
@@ -271,20 +276,29 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 	b := new(refBlock)
 	r.cacheMu.Lock()
 	defer r.cacheMu.Unlock()
+	// Each copy is extra until it decides (found, or not found), as the
+	// stamp lookup was (see GetRef): one too small for the reference does
+	// not, though the library counts it as a hit.
+	extra.Add(1)
 	res := cGet(m, id.Type, id.ID, &b.buf[0], inlineBytes)
 	runtime.KeepAlive(r)
 	if res.status == StatusOK {
+		extra.Add(^uint64(0))
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
 		copied := newEntry(c, id, &b.ref)
 		copied.setUnpublished(res.stamp, seen)
 		return r.storeLocked(copied, true), true
 	}
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
+		if testHookBeforeRecopy != nil {
+			testHookBeforeRecopy()
+		}
 		buf := make([]byte, res.needed)
 		extra.Add(1)
 		res = cGet(m, id.Type, id.ID, &buf[0], len(buf))
 		runtime.KeepAlive(r)
 		if res.status == StatusOK {
+			extra.Add(^uint64(0))
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
 			copied := newEntry(c, id, ref)
@@ -292,6 +306,7 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 			return r.storeLocked(copied, true), true
 		}
 	}
+	extra.Add(^uint64(0)) // it decides, or it failed
 	if res.status == StatusNotFound {
 		r.forget(e)
 		return nil, false

@@ -2,6 +2,7 @@ package kuberef
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -56,5 +57,34 @@ func TestStatsNeverCountsAHitBeforeGetRefEndsWithOne(t *testing.T) {
 			t.Errorf("cached=%v: one GetRef that missed: before %+v, after %+v", cached, before, after)
 		}
 		m.Close()
+	}
+}
+
+// The same for a reference longer than GetRef's first buffer: the copy that
+// finds the buffer too small (a hit to the library) does not decide either,
+// and the reference is cleared before the copy sized for it.
+func TestStatsNeverCountsAHitOfACopyTooSmall(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	other := &RefManager{m: m.m, counter: m.counter}
+	id := BuildContainerID("containerd", "long")
+	other.SetRef(id, &v1.ObjectReference{Name: strings.Repeat("n", 200)})
+	before := m.Stats()
+	var during Stats
+	testHookBeforeRecopy = func() {
+		testHookBeforeRecopy = nil
+		during = m.Stats()
+		other.ClearRef(id)
+	}
+	defer func() { testHookBeforeRecopy = nil }()
+	if _, ok := m.GetRef(id); ok {
+		t.Fatal("GetRef found a reference cleared before its second copy")
+	}
+	after := m.Stats()
+	if during.Hits != before.Hits {
+		t.Errorf("Stats between the copies: Hits %d, before the GetRef %d", during.Hits, before.Hits)
+	}
+	if after.Gets != before.Gets+1 || after.Hits != before.Hits || after.Misses != before.Misses+1 {
+		t.Errorf("one GetRef that missed: before %+v, after %+v", before, after)
 	}
 }
