@@ -150,13 +150,14 @@ impl RefManager {
                 if let Some((_, size)) = w.remove(s, hash, id, &mut still) {
                     changed = true;
                     n += 1;
-                    // Counted one by one: the sum over the shards that
-                    // `stats` reads is then a value the counter had.
+                    // Counted with the removal, each its own change: the
+                    // counts and the sum over the shards that `stats`
+                    // reads are values they had.
+                    add_len(&s.len, 1usize.wrapping_neg());
+                    add_len(&self.count, 1usize.wrapping_neg());
                     s.stats.on_prune(size);
                 }
             }
-            add_len(&s.len, n.wrapping_neg());
-            add_len(&self.count, n.wrapping_neg());
             total += n;
         }
         total
