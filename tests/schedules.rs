@@ -227,6 +227,42 @@ fn nested_pins() {
     assert!(a.is_empty() && b.is_empty());
 }
 
+/// One bulk removal of every key (several in each shard's batch) against a
+/// reader that counts the keys it finds between two loads of the change
+/// counter: when both loads agree, exactly one key is gone per change since
+/// the removal began, as each removal is a change of its own.
+#[test]
+fn bulk_removal_is_one_change_per_removal() {
+    shuttle::check_random(bulk_removal_counted, iterations());
+    shuttle::check_pct(bulk_removal_counted, iterations(), 3);
+}
+
+fn bulk_removal_counted() {
+    let m = Arc::new(RefManager::new());
+    for k in 0..KEYS {
+        let mut r = reference(k, 1);
+        r.uid = b"doomed".to_vec();
+        m.set(key(&id(k)), r.as_ref()).unwrap();
+    }
+    let start = m.changes();
+    let pruner = {
+        let m = m.clone();
+        thread::spawn(move || m.clear_pod(b"doomed"))
+    };
+    for _ in 0..3 {
+        let c0 = m.changes();
+        let present = (0..KEYS).filter(|&k| m.contains(key(&id(k)))).count();
+        let c1 = m.changes();
+        if c0 == c1 {
+            assert_eq!(c0 % STEP, 0);
+            let gone = ((c0 - start) / STEP) as usize;
+            assert_eq!(present, KEYS - gone, "{gone} removals counted");
+        }
+    }
+    assert_eq!(pruner.join().unwrap(), KEYS);
+    assert_eq!(m.changes(), start + KEYS as u64 * STEP);
+}
+
 /// Bulk removal (clear_pod: scan, then remove batch by batch) against
 /// readers and a writer that re-adds some of the pod's keys meanwhile.
 #[test]
