@@ -322,6 +322,13 @@ static void test_lying_headers(void) {
   int fd;
   path_in(path, "lies");
   fill(m, 10, 2);
+  /* The peak so far is earlier tests': reset it (Linux 4.0 and later; where
+   * that fails, the peak stays the earlier one and the check is weaker). */
+  fd = open("/proc/self/clear_refs", O_WRONLY);
+  if (fd >= 0) {
+    if (write(fd, "5", 1) != 1) printf("test_persist: the peak RSS was not reset\n");
+    close(fd);
+  }
   before = peak_rss_kib();
 
   header(h, 1, big - 40, 0);

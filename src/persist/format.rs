@@ -99,12 +99,13 @@ pub enum LoadError {
 }
 
 /// Where a file ends early: it has `len` bytes where `need` were due (the
-/// header's 40 when the header itself is cut, else what the header says).
+/// header's 40 when the header itself is cut, else what the header says:
+/// its payload length plus 40, or `u64::MAX` when that sum does not fit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncated {
     /// The bytes the file has.
     pub len: u64,
-    /// The bytes it should have.
+    /// The bytes it should have (at least, when `u64::MAX`).
     pub need: u64,
 }
 
