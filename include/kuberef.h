@@ -907,7 +907,8 @@ kuberef_status kuberef_clear_ref_stamped(struct kuberef_manager *m,
 /**
  * The change counter of `m`: the address of a 64-bit count that grows by
  * at least one with every change to the references stored in `m` (each
- * set and clear, and each removal of a bulk removal or a load; a clear of an
+ * set (a load's too), each clear, and each removal of a bulk removal
+ * (`kuberef_clear_pod`, `kuberef_retain`, a replacing load); a clear of an
  * absent key, or a bulk removal finding a key replaced since its scan, may
  * count too) before any get can see that change (it moves by
  * two per change, and is odd while one is in progress). Gets and

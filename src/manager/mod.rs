@@ -21,7 +21,7 @@
 //! * New entries are written front to back into one uninitialized
 //!   allocation before the lock is taken, and what writers unlink is freed
 //!   after it is released (at once when no reader is pinned, else from the
-//!   limbo, one item per set), so writers hold it only for the table
+//!   limbo, a few items per change), so writers hold it only for the table
 //!   operation itself.
 
 mod bulk;
@@ -130,8 +130,9 @@ impl RefManager {
 
     /// The change counter: a number that grows with every change to the
     /// stored references (by two: to an odd value before the change can be
-    /// seen by any reader, to the next even one once it is whole; each set,
-    /// clear and removal of a bulk removal is one change; a clear of an
+    /// seen by any reader, to the next even one once it is whole; each set
+    /// (a load's too), each clear, and each removal of a bulk removal
+    /// (`clear_pod`, `retain`, a replacing load) is one change; a clear of an
     /// absent key, or a bulk removal finding a key replaced since its scan,
     /// may count too). Reads never change it. A lookup
     /// never returns while the counter still shows a change it may have seen
