@@ -416,11 +416,13 @@ impl SnapshotReader<File> {
 
 impl<R: Read + Seek> SnapshotReader<R> {
     /// Reads and checks the header of `src`, a snapshot of `len` bytes
-    /// positioned at its start.
+    /// positioned at its start. Up to [`HEADER_LEN`] bytes are read whatever
+    /// `len` says (a file in `/proc` or `/sys` reports a size of 0), so that
+    /// a file is judged by the bytes it starts with.
     pub fn new(mut src: R, len: u64) -> Result<Self, LoadError> {
         let mut head = [0u8; HEADER_LEN];
         let mut n = 0;
-        while n < HEADER_LEN && (n as u64) < len {
+        while n < HEADER_LEN {
             match src.read(&mut head[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,
@@ -428,8 +430,13 @@ impl<R: Read + Seek> SnapshotReader<R> {
                 Err(e) => return Err(LoadError::Io(e)),
             }
         }
-        // A file that shrank under us is judged by what could be read.
-        let len = if n < HEADER_LEN { n as u64 } else { len };
+        // A file that shrank under us is judged by what could be read, one
+        // that reports fewer bytes than it has by no more than its size.
+        let len = if n < HEADER_LEN {
+            n as u64
+        } else {
+            len.max(n as u64)
+        };
         let header = decode_header(&head[..n], len)?;
         Ok(SnapshotReader {
             src,

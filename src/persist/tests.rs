@@ -653,3 +653,29 @@ fn a_file_whose_records_are_streamed_through_the_reader_round_trips() {
     assert_eq!(sorted(&again), sorted(&m));
     fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn a_file_that_reports_no_size_is_judged_by_its_bytes() {
+    // /proc files report a size of 0 but have bytes: not a snapshot, rather
+    // than a snapshot cut off at byte 0.
+    let proc_file = Path::new("/proc/self/status");
+    if proc_file.exists() {
+        let err = SnapshotReader::open(proc_file).unwrap_err();
+        assert!(matches!(err, LoadError::Foreign), "{err}");
+        let err = RefManager::new()
+            .load(proc_file, LoadMode::Merge)
+            .unwrap_err();
+        assert!(matches!(err, LoadError::Foreign), "{err}");
+    }
+    // The same through a reader told the file is empty.
+    let err =
+        SnapshotReader::new(Cursor::new(b"Name:\tcat\nUmask:\t0022\n".repeat(4)), 0).unwrap_err();
+    assert!(matches!(err, LoadError::Foreign), "{err}");
+    // An empty snapshot whose size was reported as 0 is read whole.
+    let empty = encode_header(0, 0, Crc32::of(&[]));
+    let r = SnapshotReader::new(Cursor::new(empty.to_vec()), 0).unwrap();
+    assert_eq!((r.len(), r.header().count), (40, 0));
+    // A file that really is shorter than a header is still cut off.
+    let err = SnapshotReader::new(Cursor::new(empty[..20].to_vec()), 20).unwrap_err();
+    assert!(matches!(err, LoadError::Truncated(_)), "{err}");
+}
