@@ -100,15 +100,15 @@ header:
 
 # --- C programs ------------------------------------------------------------
 
-$(B)/c-tests/%: c-tests/%.c c-tests/check.h c-tests/fixtures.h include/kuberef.h $(BLIB)/$(SO_REAL)
+$(B)/c-tests/%: c-tests/%.c c-tests/check.h c-tests/fixtures.h c-tests/memory.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(DYN_LINK)
 
-$(B)/c-tests/%.asan: c-tests/%.c c-tests/check.h c-tests/fixtures.h include/kuberef.h $(BLIB)/$(SO_REAL)
+$(B)/c-tests/%.asan: c-tests/%.c c-tests/check.h c-tests/fixtures.h c-tests/memory.h include/kuberef.h $(BLIB)/$(SO_REAL)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(SAN) -o $@ $< $(DYN_LINK)
 
-$(B)/c-tests/%.static: c-tests/%.c c-tests/check.h c-tests/fixtures.h include/kuberef.h $(BLIB)/libkuberef.a
+$(B)/c-tests/%.static: c-tests/%.c c-tests/check.h c-tests/fixtures.h c-tests/memory.h include/kuberef.h $(BLIB)/libkuberef.a
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(STATIC_LINK)
 

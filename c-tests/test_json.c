@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "fixtures.h"
+#include "memory.h"
 
 static void test_json(void) {
   kuberef_object_reference r = mkref("web-0", "u-1", "spec.containers{app}");
@@ -47,7 +48,38 @@ static void test_json(void) {
   }
 }
 
+/* A size query computes the length without building the text: seven
+ * 8 MiB fields of '<' (each byte six in JSON, 336 MiB in all) cost no
+ * memory to size. */
+static void test_size_query_allocates_nothing(void) {
+  const size_t big = (size_t)8 << 20;
+  char *lt = malloc(big);
+  kuberef_object_reference r;
+  size_t one = 0, needed = 0;
+  long before;
+  CHECK(lt != NULL);
+  if (lt == NULL) return;
+  memset(lt, '<', big);
+  r = mkref("n", "u", "f");
+  r.kind.ptr = r.namespace_.ptr = r.name.ptr = r.uid.ptr = lt;
+  r.api_version.ptr = r.resource_version.ptr = r.field_path.ptr = lt;
+  r.kind.len = r.namespace_.len = r.name.len = r.uid.len = 1;
+  r.api_version.len = r.resource_version.len = r.field_path.len = 1;
+  CHECK_STATUS(kuberef_ref_to_json(&r, NULL, 0, &one), KUBEREF_BUFFER_TOO_SMALL);
+  r.kind.len = r.namespace_.len = r.name.len = r.uid.len = big;
+  r.api_version.len = r.resource_version.len = r.field_path.len = big;
+  if (!reset_peak_rss()) printf("test_json: the peak RSS was not reset\n");
+  before = peak_rss_kib();
+  CHECK_STATUS(kuberef_ref_to_json(&r, NULL, 0, &needed), KUBEREF_BUFFER_TOO_SMALL);
+  CHECK(needed == one + 7 * (big - 1) * 6);
+  printf("test_json: sizing %zu bytes of JSON grew the peak RSS by %ld KiB\n", needed,
+         peak_rss_kib() - before);
+  if (!instrumented()) CHECK(before > 0 && peak_rss_kib() - before < 4096);
+  free(lt);
+}
+
 int main(void) {
   test_json();
+  test_size_query_allocates_nothing();
   return check_finish("test_json");
 }

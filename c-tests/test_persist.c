@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "fixtures.h"
+#include "memory.h"
 
 static char dir[64];
 
@@ -67,27 +68,6 @@ static long long bytes_read(void) {
     if (sscanf(line, "rchar: %lld", &n) == 1) break;
   if (f) fclose(f);
   return n;
-}
-
-/* Whether the process runs under valgrind or a sanitizer, which count their
- * own memory in its RSS. */
-static int instrumented(void) {
-  const char *p = getenv("LD_PRELOAD");
-#if defined(__SANITIZE_ADDRESS__)
-  return 1;
-#endif
-  return p != NULL && strstr(p, "vgpreload") != NULL;
-}
-
-/* The process's peak resident set (VmHWM), in KiB. */
-static long peak_rss_kib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kib = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  if (f) fclose(f);
-  return kib;
 }
 
 static uint32_t crc32(const unsigned char *p, size_t n) {
@@ -322,13 +302,9 @@ static void test_lying_headers(void) {
   int fd;
   path_in(path, "lies");
   fill(m, 10, 2);
-  /* The peak so far is earlier tests': reset it (Linux 4.0 and later; where
-   * that fails, the peak stays the earlier one and the check is weaker). */
-  fd = open("/proc/self/clear_refs", O_WRONLY);
-  if (fd >= 0) {
-    if (write(fd, "5", 1) != 1) printf("test_persist: the peak RSS was not reset\n");
-    close(fd);
-  }
+  /* The peak so far is earlier tests': reset it (where that fails, the
+   * check is weaker). */
+  if (!reset_peak_rss()) printf("test_persist: the peak RSS was not reset\n");
   before = peak_rss_kib();
 
   header(h, 1, big - 40, 0);

@@ -19,6 +19,31 @@ use crate::reference::ObjectReferenceRef;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Where JSON text goes, in pieces: a growing buffer (`Vec<u8>`), a count
+/// of its bytes ([`JsonLen`], to size a buffer before writing into it), or
+/// a stream the caller wraps, so that no encoding needs the whole text in
+/// memory.
+pub trait JsonSink {
+    /// Appends `b`.
+    fn put(&mut self, b: &[u8]);
+}
+
+impl JsonSink for Vec<u8> {
+    fn put(&mut self, b: &[u8]) {
+        self.extend_from_slice(b);
+    }
+}
+
+/// A [`JsonSink`] that only counts: the length the text would have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JsonLen(pub usize);
+
+impl JsonSink for JsonLen {
+    fn put(&mut self, b: &[u8]) {
+        self.0 += b.len();
+    }
+}
+
 /// The length of the valid UTF-8 sequence starting `b` (non-empty), or
 /// `None` if `b[0]` does not start one (the rule of Go's
 /// `utf8.DecodeRune`: surrogates, overlongs and values above U+10FFFF are
@@ -44,8 +69,8 @@ fn utf8_len(b: &[u8]) -> Option<usize> {
 }
 
 /// Appends `s` as a Go JSON string (quotes included).
-pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
+pub fn write_string(out: &mut (impl JsonSink + ?Sized), s: &[u8]) {
+    out.put(b"\"");
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
@@ -66,9 +91,9 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
                 }
             };
             if short.is_empty() {
-                out.extend_from_slice(&s[start..i]);
-                out.extend_from_slice(b"\\u00");
-                out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
+                out.put(&s[start..i]);
+                out.put(b"\\u00");
+                out.put(&[HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
                 i += 1;
                 start = i;
                 continue;
@@ -85,38 +110,45 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
                 }
             }
         };
-        out.extend_from_slice(&s[start..i]);
-        out.extend_from_slice(esc);
+        out.put(&s[start..i]);
+        out.put(esc);
         i += len;
         start = i;
     }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
+    out.put(&s[start..]);
+    out.put(b"\"");
 }
 
 /// Appends the JSON of `r`, as Go's `json.Marshal(v1.ObjectReference)`.
-pub fn write_object_reference(out: &mut Vec<u8>, r: &ObjectReferenceRef<'_>) {
-    out.push(b'{');
+pub fn write_object_reference(out: &mut (impl JsonSink + ?Sized), r: &ObjectReferenceRef<'_>) {
+    out.put(b"{");
     let mut first = true;
     for (name, value) in crate::reference::FIELD_NAMES.iter().zip(r.fields()) {
         if value.is_empty() {
             continue;
         }
         if !first {
-            out.push(b',');
+            out.put(b",");
         }
         first = false;
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
+        out.put(b"\"");
+        out.put(name.as_bytes());
+        out.put(b"\":");
         write_string(out, value);
     }
-    out.push(b'}');
+    out.put(b"}");
+}
+
+/// The length of the JSON of `r`, computed without writing it.
+pub fn object_reference_json_len(r: &ObjectReferenceRef<'_>) -> usize {
+    let mut n = JsonLen::default();
+    write_object_reference(&mut n, r);
+    n.0
 }
 
 /// The JSON of `r` (see [`write_object_reference`]).
 pub fn object_reference_json(r: &ObjectReferenceRef<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32 + r.fields().iter().map(|f| f.len() + 20).sum::<usize>());
+    let mut out = Vec::with_capacity(object_reference_json_len(r));
     write_object_reference(&mut out, r);
     out
 }

@@ -35,15 +35,37 @@ pub unsafe extern "C" fn kuberef_ref_to_json(
     ffi_boundary!(status, "kuberef_ref_to_json", {
         // SAFETY: the caller's contract (see the header).
         let (r, buf) = unsafe { (object_reference(r#ref)?, out_buf(buf, buf_len)?) };
-        let json = crate::json::object_reference_json(&r);
-        let total = json.len() + 1;
+        // Sized first, then written straight into `buf`: a size query
+        // allocates nothing, however long the escaped text.
+        let len = crate::json::object_reference_json_len(&r);
+        let total = len + 1;
         // SAFETY: as above.
         unsafe { set_needed(needed, total) };
         if buf.len() < total {
             return Err(KUBEREF_BUFFER_TOO_SMALL);
         }
-        buf[..json.len()].copy_from_slice(&json);
-        buf[json.len()] = 0;
+        let mut out = Filling {
+            buf: &mut buf[..len],
+            at: 0,
+        };
+        crate::json::write_object_reference(&mut out, &r);
+        assert_eq!(out.at, len, "the JSON has the length it was sized at");
+        buf[len] = 0;
         Ok(())
     })
+}
+
+/// A [`JsonSink`](crate::json::JsonSink) writing into a buffer sized for
+/// the text (by [`JsonLen`](crate::json::JsonLen)); writing past its end
+/// panics (caught at the boundary).
+struct Filling<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl crate::json::JsonSink for Filling<'_> {
+    fn put(&mut self, b: &[u8]) {
+        self.buf[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+    }
 }
