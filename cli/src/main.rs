@@ -23,7 +23,11 @@ fn one_line(e: &clap::Error) -> String {
     let joined = joined
         .trim_end_matches("For more information, try '--help'.")
         .trim_end();
-    format!("{joined} (see --help)")
+    // clap quotes the offending argument as given: escaped like a path.
+    format!(
+        "{} (see --help)",
+        kuberef_cli::text::printable(joined.as_bytes())
+    )
 }
 
 fn main() -> ExitCode {
@@ -39,11 +43,11 @@ fn main() -> ExitCode {
                 };
             }
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                eprintln!("kuberef: a command is needed: dump, verify, stats or diff (see --help)");
+                say("a command is needed: dump, verify, stats or diff (see --help)");
                 return ExitCode::from(Exit::Usage as u8);
             }
             _ => {
-                eprintln!("kuberef: {}", one_line(&e));
+                say(&one_line(&e));
                 return ExitCode::from(Exit::Usage as u8);
             }
         },
@@ -72,6 +76,13 @@ fn failed(f: &kuberef_cli::exit::Failure) -> ExitCode {
     if f.pipe_closed {
         return ExitCode::SUCCESS;
     }
-    eprintln!("kuberef: {f}");
+    say(&f.to_string());
     ExitCode::from(f.exit as u8)
+}
+
+/// Writes `kuberef: MESSAGE` on standard error. A standard error that
+/// cannot be written (`2>/dev/full`, a closed pipe) loses the message, not
+/// the exit status: the caller returns the status either way.
+fn say(message: &str) {
+    let _ = writeln!(io::stderr(), "kuberef: {message}");
 }
