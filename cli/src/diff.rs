@@ -107,8 +107,11 @@ pub fn compute<R: Read + Seek, S: Read + Seek>(
     Ok(d)
 }
 
+/// The POD column: `namespace/name`, a `/` inside the namespace escaped so
+/// that the first `/` shown is the separator.
 fn pod(r: &ObjectReference) -> String {
-    format!("{}/{}", text::cell(&r.namespace), text::cell(&r.name))
+    let namespace = text::cell(&r.namespace).replace('/', "\\u{2f}");
+    format!("{namespace}/{}", text::cell(&r.name))
 }
 
 /// The fields that differ, as `name: before -> after`.

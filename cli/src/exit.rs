@@ -53,7 +53,8 @@ Exit status:
    7  a snapshot format version this tool does not read
    8  truncated: shorter than its header says
    9  checksum mismatch (header or records)
-  10  inconsistent: lengths, counts or records that do not add up
+  10  inconsistent: lengths, counts or records that do not add up,
+      reserved flags set, or the file changed while it was read
   11  standard output cannot be written
 Errors are one line on standard error.";
 

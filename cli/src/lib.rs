@@ -12,7 +12,7 @@ use std::ffi::CStr;
 #[cfg(feature = "cmdline")]
 use std::io::Write;
 #[cfg(feature = "cmdline")]
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 #[cfg(feature = "cmdline")]
 pub mod args;
@@ -77,7 +77,7 @@ pub fn run(command: Command, out: &mut impl Write, t: Terminals) -> Result<Exit,
             let mut s = read::open(&file, t.stderr)?;
             let st = stats::compute(&mut s)?;
             w(match format.resolve(t.stdout) {
-                Format::Json => stats::write_json(out, &s.name, &st, top),
+                Format::Json => stats::write_json(out, file.as_os_str().as_bytes(), &st, top),
                 Format::Table => stats::write_text(out, &s.name, &st, top),
             })?;
         }

@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,6 +15,7 @@ use kuberef::persist::{Corrupt, SnapshotReader};
 use kuberef::{ContainerIdRef, LoadError, ObjectReferenceRef};
 
 use crate::exit::Failure;
+use crate::text;
 
 /// Files at least this large get a progress bar when stderr is a terminal.
 pub const PROGRESS_MIN_BYTES: u64 = 32 << 20;
@@ -23,14 +25,16 @@ const PROGRESS_STEP: u64 = 1 << 20;
 
 /// A snapshot being read, named for messages.
 pub struct Snapshot<R> {
+    /// The file's name as text output shows it (see [`display_path`]).
     pub name: String,
     pub reader: SnapshotReader<R>,
     progress: bool,
 }
 
-/// The name of `path` in messages and output (lossy for non-UTF-8 bytes).
+/// The name of `path` in messages, tables and the progress bar: its bytes
+/// as [`text::printable`] shows them (a name may hold any byte but NUL).
 pub fn display_path(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    text::printable(path.as_os_str().as_bytes())
 }
 
 /// Opens the snapshot at `path` (see `SnapshotReader::open`: never blocks,

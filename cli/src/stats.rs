@@ -172,7 +172,7 @@ pub fn write_text(out: &mut impl Write, name: &str, st: &Stats, top: usize) -> s
     writeln!(
         out,
         "Pods with the most references ({} of {}):",
-        n,
+        thousands(n as u64),
         thousands(st.pods.len() as u64)
     )?;
     let rows: Vec<Vec<String>> = st.pods[..n]
@@ -199,10 +199,15 @@ pub fn write_text(out: &mut impl Write, name: &str, st: &Stats, top: usize) -> s
 ///  "runtimes":[{"runtime":S,"references":N},...],
 ///  "largestPods":[{"namespace":S,"name":S,"uid":S,"references":N},...]}
 /// ```
-pub fn write_json(out: &mut impl Write, name: &str, st: &Stats, top: usize) -> std::io::Result<()> {
+pub fn write_json(
+    out: &mut impl Write,
+    file: &[u8],
+    st: &Stats,
+    top: usize,
+) -> std::io::Result<()> {
     let mut o = Vec::new();
     o.extend_from_slice(b"{\"file\":");
-    write_string(&mut o, name.as_bytes());
+    write_string(&mut o, file);
     let (min, median, max) = st.per_pod();
     o.extend_from_slice(
         format!(

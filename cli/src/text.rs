@@ -3,7 +3,9 @@
 //! A snapshot's strings are arbitrary bytes. On a terminal they are shown
 //! as text with every control character and every byte that is not valid
 //! UTF-8 escaped (`\n`, `\u{1b}`, `\xff`), so no stored string can move the
-//! cursor or change the terminal's state. JSON output is exact instead.
+//! cursor or change the terminal's state, and every backslash doubled
+//! (`\\`), so that an escape shown is never a stored backslash. JSON output
+//! is exact instead.
 
 use std::io::{self, Write};
 
@@ -13,34 +15,63 @@ pub const MAX_CELL: usize = 80;
 /// What a table shows for an empty string.
 pub const NONE: &str = "<none>";
 
+/// Calls `emit` with each character of `b` as printable text (see the
+/// module docs), until `emit` returns false.
+fn escape(b: &[u8], mut emit: impl FnMut(char) -> bool) {
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let shown = c == '\\'
+                || c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if shown {
+                if !c.escape_default().all(&mut emit) {
+                    return;
+                }
+            } else if !emit(c) {
+                return;
+            }
+        }
+        for &byte in chunk.invalid() {
+            let hex = |d: u8| char::from_digit(u32::from(d), 16).expect("a hex digit");
+            if !['\\', 'x', hex(byte >> 4), hex(byte & 0xf)]
+                .into_iter()
+                .all(&mut emit)
+            {
+                return;
+            }
+        }
+    }
+}
+
 /// `b` as printable text (see the module docs); empty stays empty.
 pub fn printable(b: &[u8]) -> String {
     let mut out = String::with_capacity(b.len());
-    for chunk in b.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-            {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
+    escape(b, |c| {
+        out.push(c);
+        true
+    });
     out
 }
 
-/// `b` as a table cell: printable, `<none>` when empty, at most
-/// [`MAX_CELL`] characters.
+/// `b` as a table cell: printable, `<none>` when empty (a stored `<none>`
+/// shows as `\u{3c}none>`), at most [`MAX_CELL`] characters. Only the
+/// characters shown are escaped, so a long value costs no more memory than
+/// a short one.
 pub fn cell(b: &[u8]) -> String {
     if b.is_empty() {
         return NONE.to_string();
     }
-    let s = printable(b);
-    if s.chars().count() <= MAX_CELL {
+    if b == NONE.as_bytes() {
+        return "\\u{3c}none>".to_string();
+    }
+    let mut s = String::new();
+    let mut n = 0;
+    escape(b, |c| {
+        s.push(c);
+        n += 1;
+        n <= MAX_CELL
+    });
+    if n <= MAX_CELL {
         return s;
     }
     let mut cut: String = s.chars().take(MAX_CELL - 1).collect();
@@ -132,6 +163,9 @@ mod tests {
         assert_eq!(printable(b"a\nb\tc\x7f"), "a\\nb\\tc\\u{7f}");
         assert_eq!(printable(b"\xff\xe2\x82"), "\\xff\\xe2\\x82");
         assert_eq!(printable("\u{202e}x\u{85}".as_bytes()), "\\u{202e}x\\u{85}");
+        // A stored backslash never reads as an escape.
+        assert_eq!(printable(b"a\\xffb"), "a\\\\xffb");
+        assert_ne!(printable(b"a\\xffb"), printable(b"a\xffb"));
     }
 
     #[test]
@@ -142,6 +176,14 @@ mod tests {
         assert_eq!(c.chars().count(), MAX_CELL);
         assert!(c.ends_with('…'));
         assert_eq!(cell(&long[..MAX_CELL]), "x".repeat(MAX_CELL));
+        // Escapes count as what they show.
+        let escapes = vec![0x1bu8; 500];
+        let c = cell(&escapes);
+        assert_eq!(c.chars().count(), MAX_CELL);
+        assert!(c.starts_with("\\u{1b}\\u{1b}"));
+        // A stored "<none>" is not an empty field.
+        assert_ne!(cell(b"<none>"), cell(b""));
+        assert_eq!(cell(b"<none>"), "\\u{3c}none>");
     }
 
     #[test]

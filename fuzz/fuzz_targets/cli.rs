@@ -106,7 +106,7 @@ fn one_file(name: &str, bytes: &[u8], filter: &dump::Filter) -> Result<u64, (Exi
     stats::write_text(&mut out, name, &st, 3).unwrap();
     no_controls(&out, "stats");
     out.clear();
-    stats::write_json(&mut out, name, &st, 0).unwrap();
+    stats::write_json(&mut out, name.as_bytes(), &st, 0).unwrap();
     no_controls(&out, "stats --format json");
     Ok(st.references)
 }
