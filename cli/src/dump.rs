@@ -21,7 +21,7 @@
 
 use std::io::{Read, Seek, Write};
 
-use kuberef::json::{write_object_reference, write_string};
+use kuberef::json::{write_object_reference, write_string, JsonSink};
 use kuberef::{ContainerIdRef, ObjectReferenceRef};
 
 use crate::exit::Failure;
@@ -50,7 +50,7 @@ impl Filter {
 /// Appends the JSON line of `(id, r)` (see the module docs), newline included.
 /// `scratch` is reused between calls.
 pub fn json_line(
-    out: &mut Vec<u8>,
+    out: &mut impl JsonSink,
     scratch: &mut Vec<u8>,
     id: ContainerIdRef<'_>,
     r: &ObjectReferenceRef<'_>,
@@ -59,11 +59,11 @@ pub fn json_line(
     scratch.extend_from_slice(id.typ);
     scratch.extend_from_slice(kuberef::container_id::SEPARATOR);
     scratch.extend_from_slice(id.id);
-    out.extend_from_slice(b"{\"containerID\":");
+    out.put(b"{\"containerID\":");
     write_string(out, scratch);
-    out.extend_from_slice(b",\"reference\":");
+    out.put(b",\"reference\":");
     write_object_reference(out, r);
-    out.extend_from_slice(b"}\n");
+    out.put(b"}\n");
 }
 
 /// The table's columns.
@@ -100,22 +100,39 @@ pub fn json<R: Read + Seek>(
     out: &mut impl Write,
 ) -> Result<u64, Failure> {
     s.check()?;
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut out = Stream { out, failed: None };
     let mut scratch = Vec::new();
     let mut n = 0;
     s.read("dumping", |id, r| {
         if filter.matches(id, &r) {
-            json_line(&mut buf, &mut scratch, id, &r);
+            json_line(&mut out, &mut scratch, id, &r);
             n += 1;
-            if buf.len() >= 1 << 16 {
-                out.write_all(&buf).map_err(|e| Failure::output(&e))?;
-                buf.clear();
+            if let Some(e) = out.failed.take() {
+                return Err(Failure::output(&e));
             }
         }
         Ok(())
     })?;
-    out.write_all(&buf).map_err(|e| Failure::output(&e))?;
     Ok(n)
+}
+
+/// A [`JsonSink`] over a writer: each piece of a line goes straight to it
+/// (the command's writer buffers), so a record's JSON, up to six times its
+/// bytes, is never held whole. The first error is kept, later pieces
+/// dropped.
+struct Stream<'a, W: Write> {
+    out: &'a mut W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> JsonSink for Stream<'_, W> {
+    fn put(&mut self, b: &[u8]) {
+        if self.failed.is_none() {
+            if let Err(e) = self.out.write_all(b) {
+                self.failed = Some(e);
+            }
+        }
+    }
 }
 
 /// Writes the records of `s` that pass `filter` as an aligned table, after
