@@ -52,5 +52,6 @@ cli-test: cli lib $(B)/cli/write_snapshot
 	  test $${PIPESTATUS[0]} -eq 0
 	rm -rf $(B)/stage-cli
 	$(MAKE) --no-print-directory install-cli DESTDIR=$(abspath $(B)/stage-cli) PREFIX=/usr
-	$(B)/stage-cli/usr/bin/kuberef --version | grep -q '^kuberef $(VERSION) (C ABI $(ABI), snapshot format 1)$$'
+	v=$$($(B)/stage-cli/usr/bin/kuberef --version) && [ "$$v" = 'kuberef $(VERSION) (C ABI $(ABI), snapshot format 1)' ] || \
+	  { echo "cli-test: the installed tool's --version printed \"$$v\""; exit 1; }
 	@echo "cli-test: passed (crate tests; C-written and Go-written snapshots; install)"

@@ -711,8 +711,9 @@ fn a_terminal_gets_a_table_and_a_progress_bar_for_a_large_file() {
         .expect("script (util-linux) runs");
     assert!(out.status.success());
     let screen = String::from_utf8_lossy(&out.stdout);
+    // The bar: its message, then the bar itself (the stats text has neither).
     assert!(
-        screen.contains("checking ") && screen.contains("MiB"),
+        screen.contains(&format!("checking {} [", p.display())),
         "no progress bar: {screen:?}"
     );
     assert!(
@@ -723,4 +724,123 @@ fn a_terminal_gets_a_table_and_a_progress_bar_for_a_large_file() {
     let out = kuberef(&["stats", p.to_str().unwrap()]);
     assert!(out.stderr.is_empty());
     assert!(out.stdout.starts_with(b"{\"file\":"));
+}
+
+/// A standard error that cannot be written loses the message, never the
+/// status (no panic's 101).
+#[test]
+fn an_unwritable_standard_error_keeps_each_status() {
+    let dir = scratch("stderr-full");
+    let loops = dir.join("loop");
+    std::os::unix::fs::symlink(&loops, &loops).unwrap();
+    let missing = dir.join("missing");
+    let cases: [(&[&std::ffi::OsStr], i32); 4] = [
+        (&["verify".as_ref(), missing.as_os_str()], 3),
+        (&["verify".as_ref(), loops.as_os_str()], 5),
+        (&["nope".as_ref()], 2),
+        (&[], 2),
+    ];
+    for (args, code) in cases {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// A path that cannot be resolved (a loop of links) is status 5 with one line.
+#[test]
+fn an_unreadable_path_is_status_5() {
+    let dir = scratch("eloop");
+    let loops = dir.join("loop");
+    std::os::unix::fs::symlink(&loops, &loops).unwrap();
+    for cmd in ["verify", "dump", "stats"] {
+        let out = kuberef(&[cmd, loops.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(5), "{cmd}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+    }
+}
+
+/// A /proc file (its size reads as 0) is not a snapshot, not a cut-off one.
+#[test]
+fn a_proc_file_is_not_a_snapshot() {
+    let out = kuberef(&["verify", "/proc/self/status"]);
+    assert_eq!(out.status.code(), Some(6));
+}
+
+/// File names and clap's quoted arguments reach standard output and error
+/// escaped, as stored strings do.
+#[test]
+fn names_are_shown_escaped() {
+    let dir = scratch("names");
+    let evil = dir.join("evil\n\u{1b}[31mRED\u{202e}.refs");
+    filled(3).save(&evil).unwrap();
+    let shown = format!("{}/evil\\n\\u{{1b}}[31mRED\\u{{202e}}.refs", dir.display());
+    let out = kuberef(&["verify", evil.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("{shown}: whole\n")), "{text}");
+    let out = kuberef(&["stats", "--format", "table", evil.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("{shown}\n")), "{text}");
+    for out in [
+        kuberef(&["verify", &format!("{}x", evil.display())]),
+        kuberef(&["\u{1b}[31mx\ry"]),
+    ] {
+        let err = out.stderr;
+        assert!(
+            !err.iter().any(|&b| b == 0x1b || b == b'\r') && err.ends_with(b"\n"),
+            "{:?}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(err.iter().filter(|&&b| b == b'\n').count(), 1);
+    }
+}
+
+/// Distinct stored values never look alike in a table: a stored backslash
+/// is doubled, a stored `<none>` is not an empty field.
+#[test]
+fn table_cells_are_unambiguous() {
+    let dir = scratch("ambiguous");
+    let m = RefManager::new();
+    let cases: [(&str, &[u8], &[u8]); 4] = [
+        ("a", b"a\\xffb", b"n"),
+        ("b", b"a\xffb", b"n"),
+        ("c", b"<none>", b""),
+        ("d", b"", b"<none>"),
+    ];
+    for (id, namespace, name) in cases {
+        let r = ObjectReference {
+            namespace: namespace.to_vec(),
+            name: name.to_vec(),
+            ..Default::default()
+        };
+        m.set(ContainerId::new("containerd", id).as_ref(), r.as_ref())
+            .unwrap();
+    }
+    let p = dir.join("t.refs");
+    m.save(&p).unwrap();
+    let out = kuberef(&["dump", "--format", "table", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once("   ").unwrap().1.to_string())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    for i in 0..rows.len() {
+        for j in i + 1..rows.len() {
+            assert_ne!(rows[i], rows[j], "{text}");
+        }
+    }
 }
