@@ -8,16 +8,18 @@
 #   make panic-test      panic injection into every export + export audit    [make test]
 #   make soak-test       short soak, plain (RSS checked) and ASan+UBSan      [make test]
 #   make sanitizer-canary  ASan, UBSan, LSan and valgrind fail on planted bugs [make test]
+#   make no-random-test  the C API where the OS gives no random bytes (an     [make test]
+#                        LD_PRELOAD shim denies getrandom and /dev/urandom)
 #   make fuzz-long       a long run of FUZZ_TARGET (abi; FUZZ_LONG_SECONDS, 900), niced
 #   make soak-long       a long soak (SOAK_LONG_ARGS), niced
 #   make go-soak         the Go soak (go/soak_test.go), RSS checked           [make test]
 #   make go-soak-long    a long Go soak (GO_SOAK_LONG_OPS per goroutine), niced
 #   make fuzz-merge      minimise FUZZ_TARGET's seeds plus build/fuzz/corpus into fuzz/seeds/
 
-TESTS += fuzz-test panic-test soak-test go-soak sanitizer-canary
+TESTS += fuzz-test panic-test soak-test go-soak sanitizer-canary no-random-test
 
 .PHONY: fuzz-build fuzz-test fuzz-long fuzz-merge panic-test soak-test soak-long go-soak go-soak-long \
-        sanitizer-canary
+        sanitizer-canary no-random-test
 
 # --- fuzzing -------------------------------------------------------------------
 # libFuzzer from the libfuzzer-sys crate, on the stable toolchain: the flags
@@ -153,3 +155,17 @@ sanitizer-canary: $(foreach c,$(CANARIES),$(B)/canary/$(c) $(B)/canary/$(c).asan
 	  else pass=$$((pass+1)); fi; \
 	done; \
 	echo "sanitizer-canary: $$pass passed, $$fail failed"; test $$fail -eq 0
+
+# --- no random bytes -------------------------------------------------------------
+# c-tests/norandom: the shim takes getrandom(2) and /dev/urandom away; the test
+# checks that it did, then that managers (the global one first) still work.
+$(B)/norandom/shim.so: c-tests/norandom/shim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 $(CWARN) -Wno-pedantic -fPIC -shared -o $@ $< -ldl
+
+$(B)/norandom/test_no_random: c-tests/norandom/test_no_random.c c-tests/check.h c-tests/fixtures.h include/kuberef.h $(BLIB)/$(SO_REAL)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(DYN_LINK)
+
+no-random-test: $(B)/norandom/shim.so $(B)/norandom/test_no_random
+	LD_PRELOAD=$(abspath $(B)/norandom/shim.so) ./$(B)/norandom/test_no_random

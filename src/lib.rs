@@ -21,6 +21,7 @@ pub mod json;
 pub mod manager;
 pub mod persist;
 pub mod prune;
+mod random;
 pub mod reference;
 pub mod stats;
 

@@ -34,8 +34,6 @@ mod table;
 mod threads;
 mod writer;
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::container_id::ContainerIdRef;
@@ -110,10 +108,11 @@ fn check_len(parts: &[usize]) -> Result<(), TooLong> {
 
 impl RefManager {
     /// An empty manager (upstream `NewRefManager`). Each manager has its own
-    /// random hash seed.
+    /// random hash seed (see `random.rs`: never fails, even where the
+    /// operating system gives no random bytes).
     pub fn new() -> Self {
-        let rs = RandomState::new();
-        let seed = [rs.hash_one(0u64) | 1, rs.hash_one(1u64)];
+        let [a, b] = crate::random::seed();
+        let seed = [a | 1, b];
         let shards = std::array::from_fn(|_| Shard::new());
         RefManager {
             seed,

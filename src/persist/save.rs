@@ -15,12 +15,11 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
-use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::crc32::Crc32;
 use super::format::{encode_header, encode_record, HEADER_LEN};
@@ -84,16 +83,11 @@ fn is_temp_name(name: &OsStr, prefix: &OsStr) -> bool {
     n.len() == p.len() + 16 && n.starts_with(p) && n[p.len()..].iter().all(u8::is_ascii_hexdigit)
 }
 
-/// 64 bits an outsider cannot predict: std's per-process random hash keys
-/// (from the operating system's generator) over a counter and the time.
+/// 64 bits an outsider cannot predict (the operating system's generator;
+/// see `random.rs` for where it gives none: names are then still unique,
+/// and creation is exclusive either way).
 fn random_u64() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    std::collections::hash_map::RandomState::new().hash_one((
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        SystemTime::now(),
-        std::process::id(),
-    ))
+    crate::random::seed()[0]
 }
 
 /// Creates a new temporary file for `name` in `dir`, exclusively and not
