@@ -23,6 +23,25 @@ static void test_stats(void) {
   s.size = 8;
   CHECK_STATUS(kuberef_get_stats(m, &s), KUBEREF_INVALID_ARGUMENT);
   CHECK(s.version == 0);
+  s.size = sizeof s - 1;
+  CHECK_STATUS(kuberef_get_stats(m, &s), KUBEREF_INVALID_ARGUMENT);
+  CHECK(s.version == 0);
+  /* A caller built against a later header passes a larger struct: only
+   * this version's bytes are written, the rest is left alone. */
+  {
+    union {
+      kuberef_stats s;
+      unsigned char b[sizeof(kuberef_stats) + 24];
+    } big;
+    size_t k;
+    int rest_untouched = 1;
+    memset(&big, 0xab, sizeof big);
+    big.s.size = sizeof big;
+    CHECK_STATUS(kuberef_get_stats(m, &big.s), KUBEREF_OK);
+    CHECK(big.s.size == sizeof big && big.s.version == KUBEREF_STATS_VERSION && big.s.count == 0);
+    for (k = sizeof(kuberef_stats); k < sizeof big; k++) rest_untouched &= big.b[k] == 0xab;
+    CHECK(rest_untouched);
+  }
   s.size = sizeof s;
   CHECK_STATUS(kuberef_get_stats(m, &s), KUBEREF_OK);
   CHECK(s.size == sizeof s && s.version == KUBEREF_STATS_VERSION);

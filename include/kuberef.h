@@ -12,9 +12,12 @@
  *   keeps no pointer into caller memory and the caller never frees
  *   anything the library returns except managers from kuberef_manager_new.
  * - A NULL required pointer gets KUBEREF_NULL_ARGUMENT; a view or array
- *   with a NULL pointer and a non-zero length, or a string longer than
- *   KUBEREF_MAX_STR_LEN, gets KUBEREF_INVALID_ARGUMENT; a panic inside the
- *   library gets KUBEREF_PANIC. On every error, stored state is unchanged
+ *   with a NULL pointer and a non-zero length, a buffer or array length over
+ *   PTRDIFF_MAX, or a string longer than KUBEREF_MAX_STR_LEN, gets
+ *   KUBEREF_INVALID_ARGUMENT; a panic inside the library gets KUBEREF_PANIC
+ *   (and Rust's panic hook prints its message on standard error; the
+ *   library installs no hook of its own). Running out of memory aborts the
+ *   process, as Rust's allocator does: it is not a status. On every error, stored state is unchanged
  *   and outputs are untouched (except *needed, see below, and *saved on
  *   KUBEREF_SAVE_NOT_DURABLE); the exceptions are a panic midway through a
  *   bulk removal (kuberef_clear_pod, kuberef_retain, kuberef_load with
@@ -319,8 +322,8 @@ typedef struct kuberef_stats {
    */
   uint32_t version;
   /**
-   * References stored by `kuberef_set_ref` (overwrites included) and by
-   * `kuberef_load`.
+   * References stored by `kuberef_set_ref` and `kuberef_set_ref_stamped`
+   * (overwrites included) and by `kuberef_load`.
    */
   uint64_t sets;
   /**
@@ -337,8 +340,8 @@ typedef struct kuberef_stats {
    */
   uint64_t misses;
   /**
-   * References removed by `kuberef_clear_ref` (calls that found none are
-   * not counted).
+   * References removed by `kuberef_clear_ref` and
+   * `kuberef_clear_ref_stamped` (calls that found none are not counted).
    */
   uint64_t clears;
   /**
@@ -379,8 +382,9 @@ typedef struct kuberef_stats {
 #define KUBEREF_NULL_ARGUMENT 2
 
 /**
- * A view or array with a NULL pointer and a non-zero length, a string over
- * `KUBEREF_MAX_STR_LEN`, or an unknown flag.
+ * A view or array with a NULL pointer and a non-zero length, a buffer or
+ * array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, or
+ * an unknown flag.
  */
 #define KUBEREF_INVALID_ARGUMENT 3
 
@@ -813,8 +817,9 @@ kuberef_status kuberef_ref_to_json(const struct kuberef_object_reference *ref,
 
 /**
  * Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
- * `out->size = sizeof(kuberef_stats)` first; a size smaller than this
- * header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
+ * `out->size = sizeof(kuberef_stats)` first; a size smaller than version
+ * 1's struct (72 bytes) gets `KUBEREF_INVALID_ARGUMENT`, and only `size`
+ * bytes are written. Cheap: the counters are
  * always on (relaxed atomics, per shard and per reading thread) and summed
  * here; no lock is taken.
  * Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),

@@ -24,8 +24,8 @@ pub struct kuberef_stats {
     pub size: u32,
     /// Out: the version of the filled struct (`KUBEREF_STATS_VERSION`).
     pub version: u32,
-    /// References stored by `kuberef_set_ref` (overwrites included) and by
-    /// `kuberef_load`.
+    /// References stored by `kuberef_set_ref` and `kuberef_set_ref_stamped`
+    /// (overwrites included) and by `kuberef_load`.
     pub sets: u64,
     /// Lookups by `kuberef_get_ref`, `kuberef_get_ref_stamped` and
     /// `kuberef_get_stamp`: `hits + misses`.
@@ -34,8 +34,8 @@ pub struct kuberef_stats {
     pub hits: u64,
     /// Lookups that found none.
     pub misses: u64,
-    /// References removed by `kuberef_clear_ref` (calls that found none are
-    /// not counted).
+    /// References removed by `kuberef_clear_ref` and
+    /// `kuberef_clear_ref_stamped` (calls that found none are not counted).
     pub clears: u64,
     /// References removed in bulk by `kuberef_clear_pod`, `kuberef_retain`
     /// and `kuberef_load` with `KUBEREF_LOAD_REPLACE`.
@@ -48,8 +48,9 @@ pub struct kuberef_stats {
 }
 
 /// Fills `*out` with `m`'s counters (see `kuberef_stats`). Set
-/// `out->size = sizeof(kuberef_stats)` first; a size smaller than this
-/// header's struct gets `KUBEREF_INVALID_ARGUMENT`. Cheap: the counters are
+/// `out->size = sizeof(kuberef_stats)` first; a size smaller than version
+/// 1's struct (72 bytes) gets `KUBEREF_INVALID_ARGUMENT`, and only `size`
+/// bytes are written. Cheap: the counters are
 /// always on (relaxed atomics, per shard and per reading thread) and summed
 /// here; no lock is taken.
 /// Returns `KUBEREF_OK`, `KUBEREF_NULL_ARGUMENT` (`m` or `out`),
@@ -65,13 +66,18 @@ pub unsafe extern "C" fn kuberef_get_stats(
 ) -> kuberef_status {
     ffi_boundary!(status, "kuberef_get_stats", {
         // SAFETY: the caller's contract (see the header).
-        let (m, out) = unsafe { (manager(m)?, non_null_mut(out)?) };
-        let size = out.size;
-        if (size as usize) < std::mem::size_of::<kuberef_stats>() {
+        let m = unsafe { manager(m)? };
+        if out.is_null() {
+            return Err(KUBEREF_NULL_ARGUMENT);
+        }
+        // SAFETY: `out` is not NULL and its first field is readable (the
+        // caller's contract); only `size` bytes of it are writable.
+        let size = unsafe { std::ptr::addr_of!((*out).size).read_unaligned() };
+        if (size as usize) < STATS_V1_SIZE {
             return Err(KUBEREF_INVALID_ARGUMENT);
         }
         let s = m.stats();
-        *out = kuberef_stats {
+        let filled = kuberef_stats {
             size,
             version: KUBEREF_STATS_VERSION,
             sets: s.sets,
@@ -83,6 +89,20 @@ pub unsafe extern "C" fn kuberef_get_stats(
             count: s.count,
             bytes: s.bytes,
         };
+        let n = (size as usize).min(std::mem::size_of::<kuberef_stats>());
+        // SAFETY: `out` has `size` writable bytes, and `filled` at least `n`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                std::ptr::addr_of!(filled).cast::<u8>(),
+                out.cast::<u8>(),
+                n,
+            )
+        };
         Ok(())
     })
 }
+
+/// The size of version 1's `kuberef_stats`: the least a caller may pass in
+/// `size`, whatever later versions add.
+const STATS_V1_SIZE: usize = 72;
+const _: () = assert!(std::mem::size_of::<kuberef_stats>() >= STATS_V1_SIZE);

@@ -22,8 +22,9 @@ pub const KUBEREF_NOT_FOUND: kuberef_status = 1;
 /// A required pointer argument was NULL.
 pub const KUBEREF_NULL_ARGUMENT: kuberef_status = 2;
 
-/// A view or array with a NULL pointer and a non-zero length, a string over
-/// `KUBEREF_MAX_STR_LEN`, or an unknown flag.
+/// A view or array with a NULL pointer and a non-zero length, a buffer or
+/// array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, or
+/// an unknown flag.
 pub const KUBEREF_INVALID_ARGUMENT: kuberef_status = 3;
 
 /// The output buffer is too small; `*needed` (when given) holds the size that
