@@ -46,17 +46,48 @@ recognise() {
     die "$K8S is not a Kubernetes v1.18 tree (the kit is for v1.18.x: CHANGELOG/CHANGELOG-1.18.md is the newest changelog there); nothing changed"
 }
 
+# The checksum applied records for FILE (a path under K8S), or nothing.
+recorded() { grep " $1\$" "$K8S/.kuberef-kit/applied" 2>/dev/null | cut -d' ' -f1; }
+
+# undo_failed_apply: the EXIT trap of a first apply, until it has recorded
+# itself: a failure (go mod tidy without the network, a bad KUBEREF_GO)
+# puts upstream's files back and forgets the kit, so that the tree is as it
+# was and apply can simply run again.
+undo_failed_apply() {
+  local rc=$? f
+  [ "$rc" -ne 0 ] || return 0
+  for f in "${UPSTREAM_FILES[@]}"; do
+    [ ! -e "$K8S/.kuberef-kit/orig/$f" ] || cp -p "$K8S/.kuberef-kit/orig/$f" "$K8S/$f"
+  done
+  for f in "${KIT_FILES[@]}"; do
+    rm -f "$K8S/pkg/kubelet/container/$f"
+  done
+  rm -rf "$K8S/.kuberef-kit"
+  if [ -n "${VENDORED:-}" ]; then
+    vendor || echo "kubelet-fork: vendor/ could not be regenerated: run go mod vendor" >&2
+  fi
+  echo "kubelet-fork: apply failed: upstream's files are back and the kit is not applied" >&2
+  exit "$rc"
+}
+
 apply() {
-  local state=$K8S/.kuberef-kit c=$K8S/pkg/kubelet/container
+  local state=$K8S/.kuberef-kit c=$K8S/pkg/kubelet/container f
+  # Files changed since the kit recorded them keep their old checksums, so
+  # that remove still sees the change and keeps it (see remove).
+  declare -A keep=()
   if [ -f "$state/applied" ]; then
     say "the kit is already applied to $K8S: updating its files"
     for f in ref.go container_reference_manager.go; do
       [ ! -e "$c/$f" ] || die "$c/$f is back since the kit was applied (an upstream merge?): run fork.sh remove, then apply again"
     done
+    for f in pkg/kubelet/container/runtime.go go.mod go.sum; do
+      [ "$(sum "$K8S/$f")" = "$(recorded "$f")" ] || keep[$f]=$(recorded "$f")
+    done
   else
     [ ! -e "$c/kuberef.go" ] ||
       die "$c has the kit's kuberef.go but $K8S/.kuberef-kit/ is missing (commit it with the kit); nothing changed"
     kit check "$c" || die "$c is not the v1.18 package the kit replaces parts of (see above); nothing changed"
+    trap undo_failed_apply EXIT
     mkdir -p "$state/orig"
     for f in "${UPSTREAM_FILES[@]}"; do
       mkdir -p "$state/orig/$(dirname "$f")"
@@ -85,21 +116,27 @@ apply() {
     vendor
   fi
   { echo "kit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    for f in pkg/kubelet/container/runtime.go go.mod go.sum; do echo "$(sum "$K8S/$f") $f"; done
-  } > "$state/applied"
+    for f in pkg/kubelet/container/runtime.go go.mod go.sum; do echo "${keep[$f]:-$(sum "$K8S/$f")} $f"; done
+  } > "$state/applied.tmp"
+  mv "$state/applied.tmp" "$state/applied"
+  trap - EXIT
 }
 
 # vendor: the tree builds from vendor/ (go >= 1.14 with vendor/modules.txt),
 # so vendor/ must hold the binding too. The staging modules are vendored as
 # symbolic links into staging/, as hack/update-vendor.sh leaves them.
 vendor() {
+  VENDORED=yes
   (cd "$K8S" && go mod vendor)
   local m up
   for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/\1$#\1#p' "$K8S/go.mod"); do
     [ -d "$K8S/staging/src/$m" ] || continue
+    # From vendor/M's directory up to the tree: one .. per path element of
+    # M (vendor/k8s.io/api -> ../../staging/src/k8s.io/api).
     up=$(echo "$m" | sed 's#[^/]*#..#g')
     rm -rf "$K8S/vendor/$m"
-    ln -s "../$up/staging/src/$m" "$K8S/vendor/$m"
+    ln -s "$up/staging/src/$m" "$K8S/vendor/$m"
+    [ -d "$K8S/vendor/$m/" ] || die "vendor/$m -> $up/staging/src/$m does not resolve"
   done
   say "vendor/ regenerated (go mod vendor), staging modules linked into staging/"
 }
@@ -116,7 +153,9 @@ build() {
   "$out" --version
   say "ldd $out:"
   ldd "$out"
-  if ldd "$out" | grep -q libkuberef; then
+  local libs
+  libs=$(ldd "$out" 2>&1) || true
+  if grep -q libkuberef <<< "$libs"; then
     die "$out links libkuberef dynamically"
   fi
   go tool nm "$out" | grep ' T kuberef_generate_container_ref_borrowed$' > /dev/null ||

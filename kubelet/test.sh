@@ -55,11 +55,12 @@ mkdir -p "$R"
 : > "$R/timings.txt"
 
 # --- the kit's own code --------------------------------------------------------
-# A failure here is reported at the end, after the comparison has run too.
+# gofmt and the kit tool's vet and tests stop the run; a failure of the
+# swapped package's tests is reported at the end, after the comparison.
 kit_failed=
 bad=$(gofmt -l "$KIT")
 [ -z "$bad" ] || die "gofmt needed: $bad"
-(cd "$KIT/kit" && go vet ./...)
+(cd "$KIT/kit" && go vet ./... && go test -count=1 ./...)
 # Linked dynamically, found at run time through an rpath to kuberef.pc's libdir.
 (cd "$KIT" && export CGO_LDFLAGS="-Wl,-rpath,$(pkg-config --variable=libdir kuberef)" &&
   go vet -race ./... && go test -count=1 -race ./...) || kit_failed=yes
@@ -70,7 +71,7 @@ src=$(go mod download -json "$K8S_MODULE" | sed -n 's/^[[:space:]]*"Dir": "\(.*\
 [ -d "$src/pkg/kubelet/container" ] || die "go mod download $K8S_MODULE gave no tree ($src)"
 stamp="$K8S_MODULE $STAGING_VERSION $(sha256sum "$0" | cut -c1-16)"
 if [ "$(cat "$W/k8s-prepared/.prepared" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$W/k8s-prepared" "$W/baseline" "$W/swap"
+  rm -rf "$W/k8s-prepared" "$W/k8s-prepared.tmp" "$W/baseline" "$W/swap"
   cp -r "$src" "$W/k8s-prepared.tmp"
   chmod -R u+w "$W/k8s-prepared.tmp"
   (cd "$W/k8s-prepared.tmp" &&
@@ -107,7 +108,7 @@ refuse() { # refuse NAME EXPECTED-MESSAGE
   if out=$(KUBEREF_BUILD=0 "$KIT/fork.sh" apply "$t" 2>&1); then die "fork.sh applied the kit to $1"; fi
   grep -q "$2" <<< "$out" || die "fork.sh refused $1 without saying \"$2\": $out"
   [ "$(snapshot "$t")" = "$before" ] || die "fork.sh changed $1 while refusing it"
-  echo "refused $1: $(tr '\n' ' ' <<< "$out" | sed 's/  */ /g')"
+  echo "refused $1: $(grep -m1 "$2" <<< "$out")"
 }
 rm -rf "$W/refuse"
 mkdir -p "$W/refuse/other-module" "$W/refuse/v1.19" "$W/refuse/changed-ref/pkg/kubelet" "$W/refuse/changed-ref/CHANGELOG"
@@ -121,12 +122,19 @@ printf '\nfunc ExtraHelper() {}\n' >> "$W/refuse/changed-ref/pkg/kubelet/contain
 cp -r "$W/refuse/changed-ref" "$W/refuse/no-record"
 rm "$W/refuse/no-record/pkg/kubelet/container/"{ref.go,container_reference_manager.go}
 cp "$KIT/container/kuberef.go" "$W/refuse/no-record/pkg/kubelet/container/"
+# A v1.18 package whose apply fails half-way (go mod tidy cannot find the
+# binding): the tree must be as it was, with no record of the kit.
+mkdir -p "$W/refuse/failed-apply/pkg/kubelet" "$W/refuse/failed-apply/CHANGELOG"
+cp "$W/k8s-prepared/go.mod" "$W/k8s-prepared/go.sum" "$W/refuse/failed-apply/"
+cp "$W/k8s-prepared/CHANGELOG/CHANGELOG-1.18.md" "$W/refuse/failed-apply/CHANGELOG/"
+cp -r "$W/k8s-prepared/pkg/kubelet/container" "$W/refuse/failed-apply/pkg/kubelet/"
 { refuse other-module "not a Kubernetes source tree"
   refuse v1.19 "not a Kubernetes v1.18 tree"
   refuse changed-ref "ref.go also declares ExtraHelper"
   refuse no-record "kuberef-kit/ is missing"
+  KUBEREF_GO=$W/refuse/no-such-binding refuse failed-apply "apply failed: upstream's files are back"
 } | tee "$R/refuse.txt"
-phase "fork.sh apply again (no change) and on 4 trees it refuses"
+phase "fork.sh apply again (no change) and on 5 trees it refuses"
 
 (cd "$W/swap" && go build "${TAGS[@]}" ./cmd/kubelet/...)
 phase "go build ./cmd/kubelet/... (swap)"
@@ -155,6 +163,7 @@ base_key="$(go version) $(sha256sum "$0" | cut -c1-16) $stamp"
 if [ "$(cat "$R/baseline.key" 2>/dev/null)" = "$base_key" ] && [ -s "$R/baseline/tests.json" ]; then
   echo "kubelet-fork-test: baseline results of $(cat "$R/baseline.key") reused"
 else
+  rm -f "$R/baseline.key" # results of an interrupted run are never reused
   run_tests "$W/baseline" "$R/baseline"
   echo "$base_key" > "$R/baseline.key"
 fi
@@ -171,6 +180,15 @@ phase "comparison"
 [ -z "$kit_failed" ] || die "the kit's own tests failed (above)"
 
 # --- remove ----------------------------------------------------------------------
+# An edit of runtime.go made after the kit was applied survives another apply:
+# remove still refuses to overwrite it.
+c=$W/swap/pkg/kubelet/container
+cp -p "$c/runtime.go" "$R/runtime.go.applied"
+printf '\nfunc ForkHelper() {}\n' >> "$c/runtime.go"
+KUBEREF_BUILD=0 "$KIT/fork.sh" apply "$W/swap" > "$R/apply-after-edit.txt" 2>&1 || die "fork.sh apply after an edit failed"
+if out=$("$KIT/fork.sh" remove "$W/swap" 2>&1); then die "fork.sh remove overwrote an edit made after apply"; fi
+grep -q "runtime.go changed since the kit was applied" <<< "$out" || die "fork.sh remove refused an edited runtime.go without saying why: $out"
+cp -p "$R/runtime.go.applied" "$c/runtime.go"
 "$KIT/fork.sh" remove "$W/swap" | tee "$R/remove.txt"
 diff -r -q -x _output -x .prepared "$W/k8s-prepared" "$W/swap" > "$R/remove-diff.txt" ||
   die "after fork.sh remove, swap/ differs from the prepared tree: $(head "$R/remove-diff.txt")"

@@ -80,10 +80,11 @@ func count(tests map[string]string) (pass, fail, skip int) {
 
 // compare prints, for each suite and package, the tests (subtests included)
 // that passed, failed and were skipped in the baseline and in the swap, then
-// every regression: a test that passed in the baseline and failed, was
-// skipped, or did not run, in the swap. It fails on a regression, and on a
-// package or a suite whose baseline passed no test (a comparison with
-// nothing is no comparison).
+// every regression: a test, or a package's test binary as a whole
+// ("(package)"), that passed in the baseline and failed, was skipped, or did
+// not run, in the swap. It fails on a regression, and on a package or a
+// suite whose baseline passed no test (a package that fails to build
+// included: a comparison with nothing is no comparison).
 func compare(out string, w io.Writer) error {
 	base, err := load(filepath.Join(out, "baseline"))
 	if err != nil {
@@ -118,7 +119,7 @@ func compare(out string, w io.Writer) error {
 			b, s := base[suite][pkg], swap[suite][pkg]
 			bp, bf, bs := count(b)
 			sp, sf, ss := count(s)
-			if bp+bf+bs == 0 && sp+sf+ss == 0 {
+			if bp+bf+bs == 0 && sp+sf+ss == 0 && b["(package)"] != "fail" && s["(package)"] != "fail" {
 				continue // no test files
 			}
 			totalBase += bp
@@ -134,9 +135,9 @@ func compare(out string, w io.Writer) error {
 			sort.Strings(names)
 			n := 0
 			for _, name := range names {
-				if name == "(package)" {
-					continue
-				}
+				// "(package)" is the test binary's own outcome: a race or a
+				// panic outside any test, TestMain's exit status, or a
+				// package that does not build fails it after its tests.
 				switch {
 				case b[name] == "pass" && s[name] != "pass": // failed, skipped or did not run
 					got := s[name]
