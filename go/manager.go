@@ -86,19 +86,24 @@ func (r *RefManager) getStripe(id string) *getStripe {
 }
 
 // newManager wraps a manager of the library.
-func newManager(p *cManager, global bool) *RefManager {
+func newManager(p *cManager, global bool, op string) (*RefManager, error) {
 	counter := cChangeCounter(p)
 	if p == nil || counter == nil {
-		panic(&Error{Op: "NewRefManager", Status: 6})
+		// The library returns NULL only when it panicked.
+		return nil, &Error{Op: op, Status: StatusPanic}
 	}
-	return &RefManager{m: unsafe.Pointer(p), counter: counter, global: global}
+	return &RefManager{m: unsafe.Pointer(p), counter: counter, global: global}, nil
 }
 
 // NewRefManager returns a new, empty manager, independent of every other
 // (upstream semantics). Free it with Close when done; a finalizer frees it
-// if it becomes unreachable first.
+// if it becomes unreachable first. It panics with *Error (StatusPanic) only
+// if the library failed to create the manager, which no input can cause.
 func NewRefManager() *RefManager {
-	r := newManager(cNew(), false)
+	r, err := newManager(cNew(), false, "NewRefManager")
+	if err != nil {
+		panic(err)
+	}
 	runtime.SetFinalizer(r, (*RefManager).Close)
 	return r
 }
@@ -106,15 +111,21 @@ func NewRefManager() *RefManager {
 var (
 	globalOnce sync.Once
 	globalMgr  *RefManager
+	globalErr  error
 )
 
 // Global returns the process-wide manager of the loaded C library
 // (kuberef_global()), shared with C code and plugins that use the same copy
-// of the library. It is never freed; Close on it does nothing.
+// of the library. It is never freed; Close on it does nothing. Like
+// NewRefManager, it panics only if the library failed to create it (on
+// every call then, not only the first).
 func Global() *RefManager {
 	globalOnce.Do(func() {
-		globalMgr = newManager(cGlobal(), true)
+		globalMgr, globalErr = newManager(cGlobal(), true, "Global")
 	})
+	if globalErr != nil {
+		panic(globalErr) // every call, not only the first
+	}
 	return globalMgr
 }
 

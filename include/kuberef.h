@@ -386,7 +386,8 @@ typedef struct kuberef_stats {
 
 /**
  * A view or array with a NULL pointer and a non-zero length, a buffer or
- * array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, or
+ * array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, an
+ * empty path or one with a NUL byte (`kuberef_save`, `kuberef_load`), or
  * an unknown flag.
  */
 #define KUBEREF_INVALID_ARGUMENT 3

@@ -23,7 +23,8 @@ pub const KUBEREF_NOT_FOUND: kuberef_status = 1;
 pub const KUBEREF_NULL_ARGUMENT: kuberef_status = 2;
 
 /// A view or array with a NULL pointer and a non-zero length, a buffer or
-/// array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, or
+/// array length over `PTRDIFF_MAX`, a string over `KUBEREF_MAX_STR_LEN`, an
+/// empty path or one with a NUL byte (`kuberef_save`, `kuberef_load`), or
 /// an unknown flag.
 pub const KUBEREF_INVALID_ARGUMENT: kuberef_status = 3;
 
@@ -86,7 +87,7 @@ pub(crate) fn message(status: kuberef_status) -> Option<&'static CStr> {
         KUBEREF_NOT_FOUND => c"no reference stored for that container ID",
         KUBEREF_NULL_ARGUMENT => c"a required pointer argument was NULL",
         KUBEREF_INVALID_ARGUMENT => {
-            c"invalid argument: NULL view with non-zero length, string too long, or unknown flag"
+            c"invalid argument: NULL view with non-zero length, string or length too long, empty path or one with a NUL byte, or unknown flag"
         }
         KUBEREF_BUFFER_TOO_SMALL => c"output buffer too small; retry with *needed bytes",
         KUBEREF_INVALID_CONTAINER_ID => c"invalid container ID: expected type://id",
