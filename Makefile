@@ -4,12 +4,17 @@
 #   make check     the fast tier: fmt, clippy, Rust and C unit tests, header drift, ABI check
 #   make test      run every test (what .ci/run runs)
 #   make header    regenerate the committed include/kuberef.h from the Rust source
-#   make install   install header, libraries and kuberef.pc (PREFIX, DESTDIR, LIBDIR)
+#   make install   install header, libraries and kuberef.pc (PREFIX, DESTDIR, LIBDIR):
+#                  what the last build made (it builds only what is not built, so
+#                  `make && sudo make install` needs no cargo in root's PATH)
 #
 # Other parts of the project add their own targets in mk/*.mk and append
 # their test targets to TESTS.
 
 SHELL := /bin/bash
+# A recipe that fails (a check after a link, say) leaves no target behind that
+# a second make would take as up to date.
+.DELETE_ON_ERROR:
 CARGO ?= cargo
 CC ?= cc
 CXX ?= c++
@@ -170,7 +175,8 @@ abi-check: lib
 install-check: lib
 	rm -rf $(B)/stage
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(B)/stage) PREFIX=/usr
-	test -L $(B)/stage/usr/lib/$(SO) && test -L $(B)/stage/usr/lib/$(SO_ABI) && test -f $(B)/stage/usr/lib/$(SO_REAL)
+	test "$$(readlink $(B)/stage/usr/lib/$(SO))" = $(SO_ABI) && test "$$(readlink $(B)/stage/usr/lib/$(SO_ABI))" = $(SO_REAL) && \
+	  test -f $(B)/stage/usr/lib/$(SO_REAL) && test ! -L $(B)/stage/usr/lib/$(SO_REAL)
 	export PKG_CONFIG_SYSROOT_DIR=$(abspath $(B)/stage) PKG_CONFIG_PATH=$(abspath $(B)/stage)/usr/lib/pkgconfig; \
 	  $(CC) $(CSTD) $(CWARN) -o $(B)/stage/lifecycle examples/lifecycle.c $$(pkg-config --cflags --libs kuberef) && \
 	  $(CC) $(CSTD) $(CWARN) -static-libgcc -o $(B)/stage/lifecycle-static examples/lifecycle.c \
@@ -178,19 +184,45 @@ install-check: lib
 	LD_LIBRARY_PATH=$(abspath $(B)/stage)/usr/lib ./$(B)/stage/lifecycle > /dev/null
 	./$(B)/stage/lifecycle-static > /dev/null
 	deps=$$(ldd $(B)/stage/lifecycle-static) && ! grep -q kuberef <<< "$$deps"
-	@echo "install-check: 2 passed, 0 failed"
+	@# Relocated, the tree's kuberef.pc points at the new place (--define-prefix).
+	cp -a $(B)/stage/usr $(B)/stage/moved
+	flags=$$(PKG_CONFIG_PATH=$(abspath $(B)/stage)/moved/lib/pkgconfig pkg-config --define-prefix --cflags --libs kuberef) && \
+	  flags=$$(echo $$flags) && test "$$flags" = "-I$(abspath $(B)/stage)/moved/include -L$(abspath $(B)/stage)/moved/lib -lkuberef" || \
+	  { echo "install-check: a relocated kuberef.pc gives \"$$flags\""; exit 1; }
+	@# A second install, under umask 077, over links planted at the .pc and the
+	@# header: the links are replaced, their targets untouched, the files 0644.
+	rm -rf $(B)/stage-links && mkdir -p $(B)/stage-links/usr/lib/pkgconfig $(B)/stage-links/usr/include
+	echo victim > $(B)/stage-links/victim
+	ln -s ../../../victim $(B)/stage-links/usr/lib/pkgconfig/kuberef.pc
+	ln -s ../../victim $(B)/stage-links/usr/include/kuberef.h
+	(umask 077 && $(MAKE) --no-print-directory install DESTDIR=$(abspath $(B)/stage-links) PREFIX=/usr) > /dev/null
+	test "$$(cat $(B)/stage-links/victim)" = victim
+	for f in usr/lib/pkgconfig/kuberef.pc usr/include/kuberef.h; do \
+	  test ! -L $(B)/stage-links/$$f && test "$$(stat -c %a $(B)/stage-links/$$f)" = 644 || \
+	    { echo "install-check: $$f is a link or not 0644 after an install under umask 077"; exit 1; }; done
+	@echo "install-check: passed (links, C programs against the installed tree, dynamic and static; relocation; links and umask at the destination)"
 
 # --- install -----------------------------------------------------------------
 
-install: lib
+# kuberef.pc's directories relative to ${prefix} when they lie under PREFIX, so
+# that pkg-config --define-prefix can relocate an installed tree.
+under_prefix = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
+INSTALLED_PC := $(B)/install/kuberef.pc
+
+# Built only if nothing is built yet (see the header of this file); every
+# file is written by install(1) or ln -sfn, which replace a link at the
+# destination instead of writing through it.
+install: $(if $(wildcard $(BLIB)/$(SO_REAL) $(BLIB)/libkuberef.a $(NATIVE_LIBS_FILE)),,lib)
+	@mkdir -p $(dir $(INSTALLED_PC))
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(call under_prefix,$(LIBDIR))|; s|@INCLUDEDIR@|$(call under_prefix,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' kuberef.pc.in > $(INSTALLED_PC)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0644 include/kuberef.h $(DESTDIR)$(INCLUDEDIR)/kuberef.h
 	install -m 0755 $(BLIB)/$(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_REAL)
-	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_ABI)
-	ln -sf $(SO_ABI) $(DESTDIR)$(LIBDIR)/$(SO)
+	ln -sfn $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_ABI)
+	ln -sfn $(SO_ABI) $(DESTDIR)$(LIBDIR)/$(SO)
 	install -m 0644 $(BLIB)/libkuberef.a $(DESTDIR)$(LIBDIR)/libkuberef.a
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|; s|@STATIC_LIBS@|$(STATIC_LIBS)|' kuberef.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/kuberef.pc
+	install -m 0644 $(INSTALLED_PC) $(DESTDIR)$(PKGCONFIGDIR)/kuberef.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/kuberef.h $(DESTDIR)$(PKGCONFIGDIR)/kuberef.pc \

@@ -29,7 +29,7 @@ all: cli
 install: install-cli
 uninstall: uninstall-cli
 
-install-cli: cli
+install-cli: $(if $(wildcard $(CLI)),,cli)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/kuberef
 
