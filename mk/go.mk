@@ -15,6 +15,10 @@ GO ?= go
 GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$(abspath $(BLIB))" GODEBUG=cgocheck=1
 GO_NOPC_ENV := PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) CGO_LDFLAGS="-L$(abspath $(BLIB)) -Wl,-rpath,$(abspath $(BLIB))" GODEBUG=cgocheck=1
 GO_STATIC := -tags kuberef_static
+# Static without pkg-config, as docs/go.md gives it: the archive's native
+# libraries in CGO_LDFLAGS, without -lkuberef.
+GO_NOPC_STATIC_ENV := PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) \
+  CGO_LDFLAGS="-L$(abspath $(BLIB)) $(STATIC_LIBS)" GODEBUG=cgocheck=1
 GO_BENCH_TIME ?= 1s
 GO_BENCH_COUNT ?= 1
 # GO_CGOCHECK2=no skips the GOEXPERIMENT=cgocheck2 run (it rebuilds the
@@ -38,7 +42,10 @@ go-test: lib
 	cd go && $(GO_NOPC_ENV) $(GO) test -count=1 -race -tags kuberef_nopkgconfig . ./internal/interop
 	cd go && $(GO_ENV) $(GO) test -c -race $(GO_STATIC) -o $(abspath $(B))/go-static.test .
 	cd go && $(GO_ENV) $(GO) test -c -race $(GO_STATIC) -o $(abspath $(B))/go-interop-static.test ./internal/interop
-	@deps=$$(ldd $(B)/go-static.test $(B)/go-interop-static.test) && ! grep kuberef <<< "$$deps" || \
+	cd go && $(GO_NOPC_STATIC_ENV) $(GO) test -c -race -tags kuberef_static,kuberef_nopkgconfig \
+	  -o $(abspath $(B))/go-nopc-static.test ./internal/interop
+	./$(B)/go-nopc-static.test -test.count=1 > /dev/null
+	@deps=$$(ldd $(B)/go-static.test $(B)/go-interop-static.test $(B)/go-nopc-static.test) && ! grep kuberef <<< "$$deps" || \
 	  { echo "go-test: ldd failed, or a kuberef_static binary links libkuberef.so"; exit 1; }
 	@# TestSaveNotDurable needs a user bound by directory permissions: as root,
 	@# a copy of the static test binary runs as nobody (setpriv, util-linux).
