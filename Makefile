@@ -44,6 +44,9 @@ SO_ABI := $(SO).$(ABI)
 CSTD := -std=c99
 CWARN := -Wall -Wextra -Werror -pedantic
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The sanitizers' run-time options, for every ASan+UBSan run (c-asan, the soak,
+# the plugins, and the canary that proves these runs can fail).
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TEST_CFLAGS := $(CSTD) $(CWARN) -g -O1 -Iinclude -Ic-tests
 DYN_LINK := -L$(BLIB) -Wl,-rpath,$(abspath $(BLIB)) -lkuberef -lpthread
 STATIC_LINK = $(BLIB)/libkuberef.a $(STATIC_LIBS)
@@ -151,8 +154,7 @@ c-test: all
 
 c-asan: all
 	@for t in $(C_TESTS); do \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ./$(B)/c-tests/$$t.asan || exit 1; done
+	  $(SAN_ENV) ./$(B)/c-tests/$$t.asan || exit 1; done
 
 c-valgrind: all
 	@for t in $(C_TESTS); do $(VALGRIND) ./$(B)/c-tests/$$t || exit 1; done

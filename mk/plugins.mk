@@ -108,7 +108,7 @@ $(PB)/test_fork.asan: $(PSRC)/test_fork.c c-tests/check.h include/kuberef.h $(BL
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) $(SAN) -o $@ $< $(DYN_LINK)
 
-PLUGIN_ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+PLUGIN_ASAN_ENV := $(SAN_ENV)
 
 plugin-test: lib plugins
 	readelf -d $(BLIB)/$(SO_REAL) | grep -q 'Flags:.*NODELETE'
