@@ -28,7 +28,7 @@
 
 #![no_main]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CStr;
 use std::os::raw::c_char;
 use std::sync::OnceLock;
@@ -607,7 +607,15 @@ impl<'a> Names<'a> {
 struct Fuzz {
     m: [*mut kuberef_manager; 2],
     model: [HashMap<Key, Fields>; 2],
+    /// The stamp of each stored reference whose stamp a call returned (a
+    /// stamped set, or a stamped get or clear of a reference set plainly).
+    stamps: [HashMap<Key, u64>; 2],
+    /// Every stamp a manager returned: a new reference's must be new.
+    issued: [HashSet<u64>; 2],
 }
+
+/// What a `*stamp` output holds until the library writes it.
+const STAMP_SENTINEL: u64 = 0x5717_5717_5717_5717;
 
 impl Fuzz {
     /// A manager argument: one of the two, or NULL.
@@ -667,7 +675,8 @@ impl Fuzz {
         }
     }
 
-    fn set(&mut self, r: &mut Input<'_>) {
+    /// `kuberef_set_ref`, or with `stamped` `kuberef_set_ref_stamped`.
+    fn set(&mut self, r: &mut Input<'_>, stamped: bool) {
         let (mi, m) = self.pick(r);
         let id = IdArg::gen(r);
         let null_ref = r.u8() % 16 == 0;
@@ -686,9 +695,23 @@ impl Fuzz {
         } else {
             &c as *const _
         };
-        let st = unsafe { kuberef_set_ref(m, id.ptr(), refp) };
+        let null_stamp = stamped && r.u8() % 16 == 0;
+        let mut stamp = STAMP_SENTINEL;
+        let st = if stamped {
+            let sp = if null_stamp {
+                std::ptr::null_mut()
+            } else {
+                &mut stamp as *mut u64
+            };
+            unsafe { kuberef_set_ref_stamped(m, id.ptr(), refp, sp) }
+        } else {
+            unsafe { kuberef_set_ref(m, id.ptr(), refp) }
+        };
         let mut e = ArgErrors::default();
-        e.add(mi.is_none() || null_ref, KUBEREF_NULL_ARGUMENT);
+        e.add(
+            mi.is_none() || null_ref || null_stamp,
+            KUBEREF_NULL_ARGUMENT,
+        );
         id.errors(&mut e);
         e.add(
             !null_ref && fields.iter().any(|f| f.bytes.is_none()),
@@ -696,17 +719,55 @@ impl Fuzz {
         );
         if e.any() {
             e.check(st, "set_ref");
+            assert_eq!(
+                stamp, STAMP_SENTINEL,
+                "set_ref_stamped: *stamp written on error"
+            );
             return;
         }
         assert_eq!(st, KUBEREF_OK, "set_ref");
         let want: Fields = std::array::from_fn(|k| fields[k].bytes.unwrap().to_vec());
-        self.model[mi.unwrap()].insert(id.key().unwrap(), want);
+        let (k, key) = (mi.unwrap(), id.key().unwrap());
+        self.model[k].insert(key.clone(), want);
+        self.stamps[k].remove(&key);
+        if stamped {
+            assert!(
+                stamp != 0 && stamp != STAMP_SENTINEL,
+                "set_ref_stamped: no stamp"
+            );
+            assert!(
+                self.issued[k].insert(stamp),
+                "set_ref_stamped: a stamp given before"
+            );
+            self.stamps[k].insert(key, stamp);
+        }
     }
 
-    fn get(&mut self, r: &mut Input<'_>) {
+    /// A stamp the library returned for the reference stored under `key`:
+    /// the one seen before for it, or one no other reference had.
+    fn check_stamp(&mut self, k: usize, key: &Key, stamp: u64, what: &str) {
+        assert!(stamp != 0 && stamp != STAMP_SENTINEL, "{what}: no stamp");
+        match self.stamps[k].get(key) {
+            Some(&known) => {
+                assert_eq!(stamp, known, "{what}: another stamp for the same reference")
+            }
+            None => {
+                assert!(
+                    self.issued[k].insert(stamp),
+                    "{what}: another reference's stamp"
+                );
+                self.stamps[k].insert(key.clone(), stamp);
+            }
+        }
+    }
+
+    /// `kuberef_get_ref`, or with `stamped` `kuberef_get_ref_stamped`.
+    fn get(&mut self, r: &mut Input<'_>, stamped: bool) {
         let (mi, m) = self.pick(r);
         let id = IdArg::gen(r);
         let null_out = r.u8() % 16 == 0;
+        let null_stamp = stamped && r.u8() % 16 == 0;
+        let mut stamp = STAMP_SENTINEL;
         let stored = mi.and_then(|k| self.model[k].get(&id.key()?).cloned());
         let need = stored
             .as_ref()
@@ -719,12 +780,26 @@ impl Fuzz {
         } else {
             &mut out as *mut _
         };
-        let st = unsafe { kuberef_get_ref(m, id.ptr(), outp, buf.ptr, buf.len, needed.ptr()) };
+        let st = if stamped {
+            let sp = if null_stamp {
+                std::ptr::null_mut()
+            } else {
+                &mut stamp as *mut u64
+            };
+            unsafe {
+                kuberef_get_ref_stamped(m, id.ptr(), outp, buf.ptr, buf.len, needed.ptr(), sp)
+            }
+        } else {
+            unsafe { kuberef_get_ref(m, id.ptr(), outp, buf.ptr, buf.len, needed.ptr()) }
+        };
         let mut e = ArgErrors::default();
-        e.add(mi.is_none() || null_out, KUBEREF_NULL_ARGUMENT);
+        e.add(
+            mi.is_none() || null_out || null_stamp,
+            KUBEREF_NULL_ARGUMENT,
+        );
         id.errors(&mut e);
         e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
-        let untouched = is_sentinel_ref(&out) && buf.untouched();
+        let untouched = is_sentinel_ref(&out) && buf.untouched() && stamp == STAMP_SENTINEL;
         if e.any() {
             e.check(st, "get_ref");
             assert!(
@@ -741,25 +816,55 @@ impl Fuzz {
             );
             return;
         };
-        if !check_too_small(st, &buf, &needed, is_sentinel_ref(&out), need, "get_ref") {
+        let out_untouched = is_sentinel_ref(&out) && stamp == STAMP_SENTINEL;
+        if !check_too_small(st, &buf, &needed, out_untouched, need, "get_ref") {
             check_ref_out(&out, &buf, &needed, &want, "get_ref");
+            if stamped {
+                self.check_stamp(mi.unwrap(), &id.key().unwrap(), stamp, "get_ref_stamped");
+            }
         }
     }
 
-    fn clear(&mut self, r: &mut Input<'_>) {
+    /// `kuberef_clear_ref`, or with `stamped` `kuberef_clear_ref_stamped`.
+    fn clear(&mut self, r: &mut Input<'_>, stamped: bool) {
         let (mi, m) = self.pick(r);
         let id = IdArg::gen(r);
-        let st = unsafe { kuberef_clear_ref(m, id.ptr()) };
+        let null_stamp = stamped && r.u8() % 16 == 0;
+        let mut stamp = STAMP_SENTINEL;
+        let st = if stamped {
+            let sp = if null_stamp {
+                std::ptr::null_mut()
+            } else {
+                &mut stamp as *mut u64
+            };
+            unsafe { kuberef_clear_ref_stamped(m, id.ptr(), sp) }
+        } else {
+            unsafe { kuberef_clear_ref(m, id.ptr()) }
+        };
         let mut e = ArgErrors::default();
-        e.add(mi.is_none(), KUBEREF_NULL_ARGUMENT);
+        e.add(mi.is_none() || null_stamp, KUBEREF_NULL_ARGUMENT);
         id.errors(&mut e);
         if e.any() {
             e.check(st, "clear_ref");
+            assert_eq!(
+                stamp, STAMP_SENTINEL,
+                "clear_ref_stamped: *stamp written on error"
+            );
             return;
         }
-        let had = self.model[mi.unwrap()].remove(&id.key().unwrap()).is_some();
+        let (k, key) = (mi.unwrap(), id.key().unwrap());
+        let had = self.model[k].remove(&key).is_some();
         let want = if had { KUBEREF_OK } else { KUBEREF_NOT_FOUND };
         assert_eq!(st, want, "clear_ref");
+        if had && stamped {
+            self.check_stamp(k, &key, stamp, "clear_ref_stamped");
+        } else {
+            assert_eq!(
+                stamp, STAMP_SENTINEL,
+                "clear_ref_stamped: *stamp written on NOT_FOUND"
+            );
+        }
+        self.stamps[k].remove(&key);
     }
 
     fn len(&mut self, r: &mut Input<'_>) {
@@ -1075,8 +1180,279 @@ impl Fuzz {
                 self.m[k] = kuberef_manager_new();
                 assert!(!self.m[k].is_null());
                 self.model[k].clear();
+                self.stamps[k].clear();
+                self.issued[k].clear();
             }
         }
+    }
+}
+
+/// The exports past 1.0.0 that the ops above do not cover.
+impl Fuzz {
+    fn get_stamp(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let id = IdArg::gen(r);
+        let null_stamp = r.u8() % 16 == 0;
+        let mut stamp = STAMP_SENTINEL;
+        let sp = if null_stamp {
+            std::ptr::null_mut()
+        } else {
+            &mut stamp as *mut u64
+        };
+        let st = unsafe { kuberef_get_stamp(m, id.ptr(), sp) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none() || null_stamp, KUBEREF_NULL_ARGUMENT);
+        id.errors(&mut e);
+        if e.any() {
+            e.check(st, "get_stamp");
+            assert_eq!(stamp, STAMP_SENTINEL, "get_stamp: *stamp written on error");
+            return;
+        }
+        let (k, key) = (mi.unwrap(), id.key().unwrap());
+        if self.model[k].contains_key(&key) {
+            assert_eq!(st, KUBEREF_OK, "get_stamp");
+            self.check_stamp(k, &key, stamp, "get_stamp");
+        } else {
+            assert_eq!(st, KUBEREF_NOT_FOUND, "get_stamp of an absent key");
+            assert_eq!(
+                stamp, STAMP_SENTINEL,
+                "get_stamp: *stamp written on NOT_FOUND"
+            );
+        }
+    }
+
+    /// `*removed`: NULL or a sentinel-filled slot, as `Needed`.
+    fn removed_arg(r: &mut Input<'_>) -> Needed {
+        Needed::gen(r)
+    }
+
+    fn clear_pod(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        // Often a uid some stored reference has.
+        let uid = match mi.and_then(|k| self.model[k].values().nth(r.u8() as usize)) {
+            Some(f) if r.u8() % 2 == 0 => View {
+                c: kuberef_str {
+                    ptr: f[3].as_ptr().cast(),
+                    len: f[3].len(),
+                },
+                bytes: Some(&f[3][..]),
+            },
+            _ => view(r),
+        };
+        let uid_bytes = uid.bytes.map(<[u8]>::to_vec);
+        let mut removed = Self::removed_arg(r);
+        let st = unsafe { kuberef_clear_pod(m, uid.c, removed.ptr()) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none(), KUBEREF_NULL_ARGUMENT);
+        e.add(uid_bytes.is_none(), KUBEREF_INVALID_ARGUMENT);
+        if e.any() {
+            e.check(st, "clear_pod");
+            assert!(removed.untouched(), "clear_pod: *removed written on error");
+            return;
+        }
+        assert_eq!(st, KUBEREF_OK, "clear_pod");
+        let (k, uid) = (mi.unwrap(), uid_bytes.unwrap());
+        let gone: Vec<Key> = self.model[k]
+            .iter()
+            .filter(|(_, f)| f[3] == uid)
+            .map(|(key, _)| key.clone())
+            .collect();
+        assert!(
+            removed.is(gone.len()),
+            "clear_pod: *removed is not {}",
+            gone.len()
+        );
+        for key in gone {
+            self.model[k].remove(&key);
+            self.stamps[k].remove(&key);
+        }
+    }
+
+    fn retain(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let n = (r.u8() % 6) as usize;
+        let null_array = n > 0 && r.u8() % 16 == 0;
+        // Live IDs: stored keys, and generated ones (maybe invalid).
+        let stored: Vec<Key> = mi.map_or(Vec::new(), |k| self.model[k].keys().cloned().collect());
+        let mut keys: Vec<Option<Key>> = Vec::new();
+        let mut views = Vec::new();
+        let mut gen = Vec::new();
+        for _ in 0..n {
+            if !stored.is_empty() && r.u8() % 2 == 0 {
+                let key = stored[r.u8() as usize % stored.len()].clone();
+                keys.push(Some(key));
+            } else {
+                let (t, i) = (view(r), view(r));
+                gen.push((t, i));
+                keys.push(None);
+            }
+        }
+        let mut g = gen.iter();
+        let mut live: Vec<Option<Key>> = Vec::new();
+        for key in &keys {
+            match key {
+                Some((t, i)) => {
+                    views.push(kuberef_container_id {
+                        r#type: kuberef_str {
+                            ptr: t.as_ptr().cast(),
+                            len: t.len(),
+                        },
+                        id: kuberef_str {
+                            ptr: i.as_ptr().cast(),
+                            len: i.len(),
+                        },
+                    });
+                    live.push(Some((t.clone(), i.clone())));
+                }
+                None => {
+                    let (t, i) = g.next().unwrap();
+                    views.push(kuberef_container_id {
+                        r#type: t.c,
+                        id: i.c,
+                    });
+                    live.push(match (t.bytes, i.bytes) {
+                        (Some(t), Some(i)) => Some((t.to_vec(), i.to_vec())),
+                        _ => None,
+                    });
+                }
+            }
+        }
+        let arr = if null_array || n == 0 && r.u8() % 2 == 0 {
+            std::ptr::null()
+        } else {
+            views.as_ptr()
+        };
+        let mut removed = Self::removed_arg(r);
+        let st = unsafe { kuberef_retain(m, arr, n, removed.ptr()) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none(), KUBEREF_NULL_ARGUMENT);
+        e.add(
+            null_array || live.iter().any(Option::is_none),
+            KUBEREF_INVALID_ARGUMENT,
+        );
+        if e.any() {
+            e.check(st, "retain");
+            assert!(removed.untouched(), "retain: *removed written on error");
+            return;
+        }
+        assert_eq!(st, KUBEREF_OK, "retain");
+        let k = mi.unwrap();
+        let live: HashSet<Key> = live.into_iter().flatten().collect();
+        let gone: Vec<Key> = self.model[k]
+            .keys()
+            .filter(|key| !live.contains(*key))
+            .cloned()
+            .collect();
+        assert!(
+            removed.is(gone.len()),
+            "retain: *removed is not {}",
+            gone.len()
+        );
+        for key in gone {
+            self.model[k].remove(&key);
+            self.stamps[k].remove(&key);
+        }
+    }
+
+    fn ref_to_json(&mut self, r: &mut Input<'_>) {
+        let null_ref = r.u8() % 16 == 0;
+        let fields: Vec<View<'_>> = (0..7).map(|_| view(r)).collect();
+        let c = kuberef_object_reference {
+            kind: fields[0].c,
+            namespace_: fields[1].c,
+            name: fields[2].c,
+            uid: fields[3].c,
+            api_version: fields[4].c,
+            resource_version: fields[5].c,
+            field_path: fields[6].c,
+        };
+        let valid = fields.iter().all(|f| f.bytes.is_some());
+        // The JSON the core writes (tests/json-diff compares it with Go's).
+        let want = valid.then(|| {
+            let b: Vec<&[u8]> = fields.iter().map(|f| f.bytes.unwrap()).collect();
+            kuberef::json::object_reference_json(&kuberef::ObjectReferenceRef::from_fields(
+                std::array::from_fn(|k| b[k]),
+            ))
+        });
+        let need = want.as_ref().map_or(r.u8() as usize, |j| j.len() + 1);
+        let buf = Buf::gen(r, need);
+        let mut needed = Needed::gen(r);
+        let refp = if null_ref {
+            std::ptr::null()
+        } else {
+            &c as *const _
+        };
+        let st = unsafe { kuberef_ref_to_json(refp, buf.ptr, buf.len, needed.ptr()) };
+        let mut e = ArgErrors::default();
+        e.add(null_ref, KUBEREF_NULL_ARGUMENT);
+        e.add(!null_ref && !valid, KUBEREF_INVALID_ARGUMENT);
+        e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
+        if e.any() {
+            e.check(st, "ref_to_json");
+            assert!(
+                buf.untouched() && needed.untouched(),
+                "ref_to_json: output written on error"
+            );
+            return;
+        }
+        let want = want.unwrap();
+        if !check_too_small(st, &buf, &needed, true, need, "ref_to_json") {
+            assert!(needed.is(need), "ref_to_json: *needed is not {need}");
+            assert_eq!(&buf.mem[..want.len()], &want[..], "ref_to_json: the JSON");
+            assert_eq!(buf.mem[want.len()], 0, "ref_to_json: no NUL after the JSON");
+            assert!(
+                buf.tail_untouched(need),
+                "ref_to_json: wrote past *needed bytes"
+            );
+        }
+    }
+
+    fn stats(&mut self, r: &mut Input<'_>) {
+        let (mi, m) = self.pick(r);
+        let v1 = std::mem::size_of::<kuberef_stats>();
+        let size = match r.u8() % 4 {
+            0 => r.u8() as usize % v1,
+            1 => v1 + (r.u8() as usize % 16) * 8,
+            _ => v1,
+        };
+        let null_out = r.u8() % 16 == 0;
+        // Room for `size` bytes, the rest sentinel.
+        let mut mem = vec![0u64; size.div_ceil(8).max(v1 / 8)];
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(mem.as_mut_ptr().cast::<u8>(), mem.len() * 8) };
+        bytes.fill(SENTINEL);
+        bytes[..4].copy_from_slice(&(size as u32).to_ne_bytes());
+        let before = bytes.to_vec();
+        let outp = if null_out {
+            std::ptr::null_mut()
+        } else {
+            mem.as_mut_ptr().cast::<kuberef_stats>()
+        };
+        let st = unsafe { kuberef_get_stats(m, outp) };
+        let bytes = unsafe { std::slice::from_raw_parts(mem.as_ptr().cast::<u8>(), mem.len() * 8) };
+        let mut e = ArgErrors::default();
+        e.add(mi.is_none() || null_out, KUBEREF_NULL_ARGUMENT);
+        e.add(!null_out && size < v1, KUBEREF_INVALID_ARGUMENT);
+        if e.any() {
+            e.check(st, "get_stats");
+            assert_eq!(bytes, &before[..], "get_stats: output written on error");
+            return;
+        }
+        assert_eq!(st, KUBEREF_OK, "get_stats");
+        assert_eq!(
+            &bytes[v1..],
+            &before[v1..],
+            "get_stats: wrote past its struct"
+        );
+        let s = unsafe { &*mem.as_ptr().cast::<kuberef_stats>() };
+        assert_eq!(s.size as usize, size, "get_stats: size changed");
+        assert_eq!(s.version, KUBEREF_STATS_VERSION, "get_stats: version");
+        assert_eq!(
+            s.count as usize,
+            self.model[mi.unwrap()].len(),
+            "get_stats: count"
+        );
+        assert_eq!(s.gets, s.hits + s.misses, "get_stats: gets");
     }
 }
 
@@ -1085,6 +1461,8 @@ fn run(data: &[u8]) {
     let mut f = Fuzz {
         m: [kuberef_manager_new(), kuberef_manager_new()],
         model: [HashMap::new(), HashMap::new()],
+        stamps: [HashMap::new(), HashMap::new()],
+        issued: [HashSet::new(), HashSet::new()],
     };
     assert!(!f.m[0].is_null() && !f.m[1].is_null() && f.m[0] != f.m[1]);
     // The change counters: never lower; unchanged by every call that
@@ -1103,20 +1481,30 @@ fn run(data: &[u8]) {
     assert!(unsafe { kuberef_change_counter(std::ptr::null()) }.is_null());
     while !r.done() {
         let op = r.u8() % 16;
-        let writes = matches!(op, 0..=3 | 7 | 8);
+        let writes = matches!(op, 0..=3 | 7 | 8 | 15);
         let (managers, before) = (f.m, now(f.m));
         let models = if writes { Some(f.model.clone()) } else { None };
         match op {
-            0..=3 => f.set(&mut r),
-            4..=6 => f.get(&mut r),
-            7 | 8 => f.clear(&mut r),
+            0..=3 => f.set(&mut r, false),
+            4..=6 => f.get(&mut r, false),
+            7 | 8 => f.clear(&mut r, false),
             9 => f.len(&mut r),
             10 => f.generate(&mut r),
             11 => f.parse(&mut r),
             12 => f.format(&mut r),
             13 => f.statics(&mut r),
             14 => f.lifecycle(&mut r),
-            _ => f.check_all(r.u8() as usize & 1),
+            _ => match r.u8() % 9 {
+                0 => f.check_all(r.u8() as usize & 1),
+                1 => f.set(&mut r, true),
+                2 => f.get(&mut r, true),
+                3 => f.clear(&mut r, true),
+                4 => f.get_stamp(&mut r),
+                5 => f.clear_pod(&mut r),
+                6 => f.retain(&mut r),
+                7 => f.ref_to_json(&mut r),
+                _ => f.stats(&mut r),
+            },
         }
         let after = now(f.m);
         for i in 0..2 {
