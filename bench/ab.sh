@@ -37,5 +37,6 @@ done
 for dir in "$@"; do
   # shellcheck disable=SC2086 # one sample per word
   printf '%s\n' ${samples[$dir]} | sort -g | awk -v d="$dir" -v op="$op" \
-    '{v[NR] = $1} END {printf "%s %s: min %.2f median %.2f ns/op (%d runs)\n", d, op, v[1], v[int((NR + 1) / 2)], NR}'
+    '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%s %s: min %.2f median %.2f ns/op (%d runs)\n", d, op, v[1], m, NR}'
 done
