@@ -7,6 +7,9 @@
 pub const SET_LOCKED: &str = "RefManager::set (writer lock held)";
 /// Inside `RefManager::clear`, with the writer lock held.
 pub const CLEAR_LOCKED: &str = "RefManager::clear (writer lock held)";
+/// Inside a bulk removal (`clear_pod`, `retain`, a replacing load), right
+/// after a removal, with the writer lock held: the removal is part done.
+pub const BULK_REMOVED: &str = "bulk removal (after a removal, writer lock held)";
 
 /// Panics if `name` is the point chosen with [`inject_panic`] (only with the
 /// `panic-injection` feature).

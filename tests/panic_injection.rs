@@ -2,7 +2,8 @@
 //! every export, made to panic inside its body, returns its documented panic
 //! value, leaves the manager exactly as it was, and works normally afterwards.
 //! A panic with the manager's writer lock held (released as it unwinds) is
-//! survived the same way. And an audit: every symbol libkuberef.so exports is
+//! survived the same way, and one in the middle of a bulk removal leaves
+//! what the header says: part of the removal done, every reference whole. And an audit: every symbol libkuberef.so exports is
 //! in the table below, and its source body starts with
 //! `ffi_boundary!("<its own name>"`.
 //!
@@ -774,4 +775,132 @@ fn every_export_has_the_boundary_and_a_row_in_the_table() {
         table.len(),
         source.iter().filter(|s| s.1).count()
     );
+}
+
+/// A panic after the first removal of a bulk removal (`kuberef_clear_pod`,
+/// then `kuberef_retain`): `KUBEREF_PANIC` with `*removed` untouched, part
+/// of the removal done (here exactly one), every other reference still
+/// there and whole, the change counter even (no change left in progress,
+/// so no reader waits), and the manager working: the same call then
+/// removes the rest.
+#[test]
+fn panic_midway_through_a_bulk_removal_leaves_whole_references() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    quiet_injected_panics();
+    let m = kuberef_manager_new();
+    let ids: Vec<String> = (0..200).map(|k| format!("c{k}")).collect();
+    let view = |t: &str| kuberef_str {
+        ptr: t.as_ptr().cast(),
+        len: t.len(),
+    };
+    let id_of = |k: usize| kuberef_container_id {
+        r#type: s(b"containerd"),
+        id: view(&ids[k]),
+    };
+    // Even keys belong to pod "doomed", odd ones to "kept"; each field
+    // names its key, so a torn or mixed-up reference shows.
+    let refs: Vec<[String; 3]> = (0..200)
+        .map(|k| {
+            let uid = if k % 2 == 0 { "doomed" } else { "kept" };
+            [
+                format!("name-{k}"),
+                uid.to_string(),
+                format!("spec.containers{{c{k}}}"),
+            ]
+        })
+        .collect();
+    for (k, [name, uid, fp]) in refs.iter().enumerate() {
+        let r = kuberef_object_reference {
+            kind: s(b"Pod"),
+            namespace_: s(b"ns"),
+            name: view(name),
+            uid: view(uid),
+            api_version: s(b"v1"),
+            resource_version: s(b"7"),
+            field_path: view(fp),
+        };
+        assert_eq!(unsafe { kuberef_set_ref(m, &id_of(k), &r) }, KUBEREF_OK);
+    }
+    // Which keys are stored, each checked whole.
+    let present = || -> Vec<bool> {
+        (0..200)
+            .map(|k| {
+                let (mut buf, mut out) = ([0u8; 256], oref(b"", b""));
+                let st = unsafe {
+                    kuberef_get_ref(
+                        m,
+                        &id_of(k),
+                        &mut out,
+                        buf.as_mut_ptr().cast(),
+                        256,
+                        std::ptr::null_mut(),
+                    )
+                };
+                if st == KUBEREF_NOT_FOUND {
+                    return false;
+                }
+                assert_eq!(st, KUBEREF_OK);
+                let f = |v: kuberef_str| {
+                    unsafe { std::slice::from_raw_parts(v.ptr.cast::<u8>(), v.len) }.to_vec()
+                };
+                let [name, uid, fp] = &refs[k];
+                assert_eq!(
+                    (f(out.name), f(out.uid), f(out.field_path)),
+                    (
+                        name.clone().into_bytes(),
+                        uid.clone().into_bytes(),
+                        fp.clone().into_bytes()
+                    ),
+                    "key {k} is not the reference stored under it"
+                );
+                true
+            })
+            .collect()
+    };
+    let even = || unsafe { *kuberef_change_counter(m) } % 2 == 0;
+
+    let mut removed = 77usize;
+    let (st, n) = injected(kuberef::fault::BULK_REMOVED, || unsafe {
+        kuberef_clear_pod(m, s(b"doomed"), &mut removed)
+    });
+    assert_eq!((st, n, removed), (KUBEREF_PANIC, 1, 77));
+    assert!(even(), "a change left in progress");
+    let after = present();
+    assert!(
+        (0..200).filter(|k| k % 2 == 1).all(|k| after[k]),
+        "a kept reference was removed"
+    );
+    assert_eq!(
+        after.iter().filter(|&&p| !p).count(),
+        1,
+        "not exactly the one removal before the panic"
+    );
+    assert_eq!(unsafe { kuberef_len(m) }, 199);
+    assert_eq!(
+        unsafe { kuberef_clear_pod(m, s(b"doomed"), &mut removed) },
+        KUBEREF_OK
+    );
+    assert_eq!(removed, 99);
+    assert!(present()
+        .iter()
+        .enumerate()
+        .all(|(k, &p)| p == (k % 2 == 1)));
+
+    // retain: keep the first 10 kept ones.
+    let live: Vec<kuberef_container_id> = (0..20).filter(|k| k % 2 == 1).map(id_of).collect();
+    let mut removed = 77usize;
+    let (st, n) = injected(kuberef::fault::BULK_REMOVED, || unsafe {
+        kuberef_retain(m, live.as_ptr(), live.len(), &mut removed)
+    });
+    assert_eq!((st, n, removed), (KUBEREF_PANIC, 1, 77));
+    assert!(even(), "a change left in progress");
+    assert_eq!(unsafe { kuberef_len(m) }, 99);
+    assert!(present().iter().enumerate().all(|(k, &p)| !p || k % 2 == 1));
+    assert_eq!(
+        unsafe { kuberef_retain(m, live.as_ptr(), live.len(), &mut removed) },
+        KUBEREF_OK
+    );
+    assert_eq!(removed, 89);
+    assert_eq!(unsafe { kuberef_len(m) }, 10);
+    unsafe { kuberef_manager_free(m) };
 }

@@ -156,6 +156,7 @@ impl RefManager {
                     add_len(&s.len, 1usize.wrapping_neg());
                     add_len(&self.count, 1usize.wrapping_neg());
                     s.stats.on_prune(size);
+                    crate::fault::point(crate::fault::BULK_REMOVED);
                 }
             }
             total += n;
