@@ -604,6 +604,56 @@ impl<'a> Names<'a> {
     }
 }
 
+/// The checks of a call that writes bytes under the buffer protocol: on an
+/// argument error (`e`) nothing written; else `KUBEREF_BUFFER_TOO_SMALL`
+/// with only `*needed`, or exactly `want` (its NUL included), `*needed`
+/// its length, and nothing past it.
+fn check_bytes_out(
+    st: kuberef_status,
+    e: &ArgErrors,
+    buf: &Buf,
+    needed: &Needed,
+    want: Option<&[u8]>,
+    what: &str,
+) {
+    if e.any() {
+        e.check(st, what);
+        assert!(
+            buf.untouched() && needed.untouched(),
+            "{what}: output written on error"
+        );
+        return;
+    }
+    let want = want.expect("a call without argument errors has an output");
+    if !check_too_small(st, buf, needed, true, want.len(), what) {
+        assert!(needed.is(want.len()), "{what}: *needed");
+        assert_eq!(&buf.mem[..want.len()], want, "{what}");
+        assert!(buf.tail_untouched(want.len()), "{what}: wrote past *needed");
+    }
+}
+
+/// A `*stamp` argument: NULL, or `stamp` (holding [`STAMP_SENTINEL`]).
+fn stamp_arg(null: bool, stamp: &mut u64) -> *mut u64 {
+    if null {
+        std::ptr::null_mut()
+    } else {
+        stamp
+    }
+}
+
+/// A reference argument over seven generated views.
+fn ref_arg(fields: &[View<'_>]) -> kuberef_object_reference {
+    kuberef_object_reference {
+        kind: fields[0].c,
+        namespace_: fields[1].c,
+        name: fields[2].c,
+        uid: fields[3].c,
+        api_version: fields[4].c,
+        resource_version: fields[5].c,
+        field_path: fields[6].c,
+    }
+}
+
 struct Fuzz {
     m: [*mut kuberef_manager; 2],
     model: [HashMap<Key, Fields>; 2],
@@ -681,15 +731,7 @@ impl Fuzz {
         let id = IdArg::gen(r);
         let null_ref = r.u8() % 16 == 0;
         let fields: Vec<View<'_>> = (0..7).map(|_| view(r)).collect();
-        let c = kuberef_object_reference {
-            kind: fields[0].c,
-            namespace_: fields[1].c,
-            name: fields[2].c,
-            uid: fields[3].c,
-            api_version: fields[4].c,
-            resource_version: fields[5].c,
-            field_path: fields[6].c,
-        };
+        let c = ref_arg(&fields);
         let refp = if null_ref {
             std::ptr::null()
         } else {
@@ -698,11 +740,7 @@ impl Fuzz {
         let null_stamp = stamped && r.u8() % 16 == 0;
         let mut stamp = STAMP_SENTINEL;
         let st = if stamped {
-            let sp = if null_stamp {
-                std::ptr::null_mut()
-            } else {
-                &mut stamp as *mut u64
-            };
+            let sp = stamp_arg(null_stamp, &mut stamp);
             unsafe { kuberef_set_ref_stamped(m, id.ptr(), refp, sp) }
         } else {
             unsafe { kuberef_set_ref(m, id.ptr(), refp) }
@@ -781,11 +819,7 @@ impl Fuzz {
             &mut out as *mut _
         };
         let st = if stamped {
-            let sp = if null_stamp {
-                std::ptr::null_mut()
-            } else {
-                &mut stamp as *mut u64
-            };
+            let sp = stamp_arg(null_stamp, &mut stamp);
             unsafe {
                 kuberef_get_ref_stamped(m, id.ptr(), outp, buf.ptr, buf.len, needed.ptr(), sp)
             }
@@ -832,11 +866,7 @@ impl Fuzz {
         let null_stamp = stamped && r.u8() % 16 == 0;
         let mut stamp = STAMP_SENTINEL;
         let st = if stamped {
-            let sp = if null_stamp {
-                std::ptr::null_mut()
-            } else {
-                &mut stamp as *mut u64
-            };
+            let sp = stamp_arg(null_stamp, &mut stamp);
             unsafe { kuberef_clear_ref_stamped(m, id.ptr(), sp) }
         } else {
             unsafe { kuberef_clear_ref(m, id.ptr()) }
@@ -1124,23 +1154,14 @@ impl Fuzz {
         let mut e = ArgErrors::default();
         id.errors(&mut e);
         e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
-        if e.any() {
-            e.check(st, "container_id_format");
-            assert!(
-                buf.untouched() && needed.untouched(),
-                "container_id_format: output written on error"
-            );
-            return;
-        }
-        let want = want.unwrap();
-        if !check_too_small(st, &buf, &needed, true, need, "container_id_format") {
-            assert!(needed.is(need), "container_id_format: *needed");
-            assert_eq!(&buf.mem[..need], &want[..], "container_id_format");
-            assert!(
-                buf.tail_untouched(need),
-                "container_id_format: wrote past *needed"
-            );
-        }
+        check_bytes_out(
+            st,
+            &e,
+            &buf,
+            &needed,
+            want.as_deref(),
+            "container_id_format",
+        );
     }
 
     fn statics(&mut self, r: &mut Input<'_>) {
@@ -1194,11 +1215,7 @@ impl Fuzz {
         let id = IdArg::gen(r);
         let null_stamp = r.u8() % 16 == 0;
         let mut stamp = STAMP_SENTINEL;
-        let sp = if null_stamp {
-            std::ptr::null_mut()
-        } else {
-            &mut stamp as *mut u64
-        };
+        let sp = stamp_arg(null_stamp, &mut stamp);
         let st = unsafe { kuberef_get_stamp(m, id.ptr(), sp) };
         let mut e = ArgErrors::default();
         e.add(mi.is_none() || null_stamp, KUBEREF_NULL_ARGUMENT);
@@ -1252,14 +1269,26 @@ impl Fuzz {
         }
         assert_eq!(st, KUBEREF_OK, "clear_pod");
         let (k, uid) = (mi.unwrap(), uid_bytes.unwrap());
+        self.remove_where(k, &removed, "clear_pod", |_, f| f[3] == uid);
+    }
+
+    /// A bulk removal's model: removes the references `doomed` picks, and
+    /// checks that `*removed` counts them.
+    fn remove_where(
+        &mut self,
+        k: usize,
+        removed: &Needed,
+        what: &str,
+        doomed: impl Fn(&Key, &Fields) -> bool,
+    ) {
         let gone: Vec<Key> = self.model[k]
             .iter()
-            .filter(|(_, f)| f[3] == uid)
+            .filter(|(key, f)| doomed(key, f))
             .map(|(key, _)| key.clone())
             .collect();
         assert!(
             removed.is(gone.len()),
-            "clear_pod: *removed is not {}",
+            "{what}: *removed is not {}",
             gone.len()
         );
         for key in gone {
@@ -1338,43 +1367,24 @@ impl Fuzz {
         assert_eq!(st, KUBEREF_OK, "retain");
         let k = mi.unwrap();
         let live: HashSet<Key> = live.into_iter().flatten().collect();
-        let gone: Vec<Key> = self.model[k]
-            .keys()
-            .filter(|key| !live.contains(*key))
-            .cloned()
-            .collect();
-        assert!(
-            removed.is(gone.len()),
-            "retain: *removed is not {}",
-            gone.len()
-        );
-        for key in gone {
-            self.model[k].remove(&key);
-            self.stamps[k].remove(&key);
-        }
+        self.remove_where(k, &removed, "retain", |key, _| !live.contains(key));
     }
 
     fn ref_to_json(&mut self, r: &mut Input<'_>) {
         let null_ref = r.u8() % 16 == 0;
         let fields: Vec<View<'_>> = (0..7).map(|_| view(r)).collect();
-        let c = kuberef_object_reference {
-            kind: fields[0].c,
-            namespace_: fields[1].c,
-            name: fields[2].c,
-            uid: fields[3].c,
-            api_version: fields[4].c,
-            resource_version: fields[5].c,
-            field_path: fields[6].c,
-        };
+        let c = ref_arg(&fields);
         let valid = fields.iter().all(|f| f.bytes.is_some());
         // The JSON the core writes (tests/json-diff compares it with Go's).
         let want = valid.then(|| {
             let b: Vec<&[u8]> = fields.iter().map(|f| f.bytes.unwrap()).collect();
-            kuberef::json::object_reference_json(&kuberef::ObjectReferenceRef::from_fields(
-                std::array::from_fn(|k| b[k]),
-            ))
+            let mut j = kuberef::json::object_reference_json(
+                &kuberef::ObjectReferenceRef::from_fields(std::array::from_fn(|k| b[k])),
+            );
+            j.push(0);
+            j
         });
-        let need = want.as_ref().map_or(r.u8() as usize, |j| j.len() + 1);
+        let need = want.as_ref().map_or(r.u8() as usize, Vec::len);
         let buf = Buf::gen(r, need);
         let mut needed = Needed::gen(r);
         let refp = if null_ref {
@@ -1387,24 +1397,7 @@ impl Fuzz {
         e.add(null_ref, KUBEREF_NULL_ARGUMENT);
         e.add(!null_ref && !valid, KUBEREF_INVALID_ARGUMENT);
         e.add(!buf.valid, KUBEREF_INVALID_ARGUMENT);
-        if e.any() {
-            e.check(st, "ref_to_json");
-            assert!(
-                buf.untouched() && needed.untouched(),
-                "ref_to_json: output written on error"
-            );
-            return;
-        }
-        let want = want.unwrap();
-        if !check_too_small(st, &buf, &needed, true, need, "ref_to_json") {
-            assert!(needed.is(need), "ref_to_json: *needed is not {need}");
-            assert_eq!(&buf.mem[..want.len()], &want[..], "ref_to_json: the JSON");
-            assert_eq!(buf.mem[want.len()], 0, "ref_to_json: no NUL after the JSON");
-            assert!(
-                buf.tail_untouched(need),
-                "ref_to_json: wrote past *needed bytes"
-            );
-        }
+        check_bytes_out(st, &e, &buf, &needed, want.as_deref(), "ref_to_json");
     }
 
     fn stats(&mut self, r: &mut Input<'_>) {
