@@ -16,8 +16,9 @@ GO_ENV := PKG_CONFIG_PATH=$(abspath $(BLIB))/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$
 GO_NOPC_ENV := PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) CGO_LDFLAGS="-L$(abspath $(BLIB)) -Wl,-rpath,$(abspath $(BLIB))" GODEBUG=cgocheck=1
 GO_STATIC := -tags kuberef_static
 # Static without pkg-config, as docs/go.md gives it: the archive's native
-# libraries in CGO_LDFLAGS, without -lkuberef.
-GO_NOPC_STATIC_ENV := PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) \
+# libraries in CGO_LDFLAGS, without -lkuberef. Expanded when the recipe runs
+# (=, not :=): STATIC_LIBS reads a file that `lib` writes.
+GO_NOPC_STATIC_ENV = PKG_CONFIG=false CGO_CFLAGS=-I$(abspath include) \
   CGO_LDFLAGS="-L$(abspath $(BLIB)) $(STATIC_LIBS)" GODEBUG=cgocheck=1
 GO_BENCH_TIME ?= 1s
 GO_BENCH_COUNT ?= 1
