@@ -18,7 +18,8 @@ use super::types::*;
 /// `\u000c`, not `\b` and `\f` (the same string once decoded).
 /// `*needed`, when not NULL, receives the JSON's length plus one on
 /// `KUBEREF_OK` and `KUBEREF_BUFFER_TOO_SMALL`. `buf` may be NULL when
-/// `buf_len` is 0.
+/// `buf_len` is 0; such a size query allocates nothing, and a call with room
+/// writes the JSON straight into `buf`.
 /// Returns `KUBEREF_OK`, `KUBEREF_BUFFER_TOO_SMALL`, `KUBEREF_NULL_ARGUMENT`
 /// (`ref`), `KUBEREF_INVALID_ARGUMENT` or `KUBEREF_PANIC`.
 ///
