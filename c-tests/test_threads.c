@@ -201,7 +201,7 @@ static void test_change_counter_under_a_writer(void) {
 #define CHURN_KEYS 4
 
 static kuberef_manager *churned;
-static int churn_done;
+static int churn_done, churn_started;
 static pthread_mutex_t churn_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long churn_bad, churn_hits;
 
@@ -220,8 +220,11 @@ static void *churn_writer(void *arg) {
     } else if (kuberef_set_ref(churned, &id, &r) != KUBEREF_OK) {
       __atomic_add_fetch(&churn_bad, 1, __ATOMIC_RELAXED);
     }
+    /* Every key has been stored once: the readers may start (they then
+     * find most keys stored whenever the writer runs). */
+    if (++n == CHURN_KEYS) __atomic_store_n(&churn_started, 1, __ATOMIC_RELEASE);
     /* Gives the readers their turn when threads take turns (valgrind). */
-    if (++n % 16 == 0) sched_yield();
+    if (n % 16 == 0) sched_yield();
   }
   return NULL;
 }
@@ -254,6 +257,9 @@ static void test_readers_that_come_and_go(void) {
   churned = kuberef_manager_new();
   CHECK(churned != NULL);
   CHECK(pthread_create(&w, NULL, churn_writer, NULL) == 0);
+  /* Without this, a busy machine could run every reader before the writer
+   * stored anything, and the hit check below would fail for no fault. */
+  while (!__atomic_load_n(&churn_started, __ATOMIC_ACQUIRE)) sched_yield();
   for (g = 0; g < CHURN_GENERATIONS; g++) {
     for (t = 0; t < CHURN_READERS; t++) CHECK(pthread_create(&rd[t], NULL, churn_reader, (void *)(size_t)(g + t)) == 0);
     for (t = 0; t < CHURN_READERS; t++) CHECK(pthread_join(rd[t], NULL) == 0);
