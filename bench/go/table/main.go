@@ -286,11 +286,19 @@ type tally struct {
 	misses      []string
 }
 
-// ratio formats a/b and, when target > 0 and both are known, whether it is
-// at most target (counted).
+// ratio formats a/b and, when target > 0, whether it is at most target
+// (counted). A target whose cells were not measured (a program printed no
+// sample for them) is counted as missed: the table never claims a target it
+// has no numbers for.
 func (t *tally) ratio(what string, a, b, target float64) string {
 	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
-		return "—"
+		if target <= 0 {
+			return "—"
+		}
+		goal := fmt.Sprintf("≤ %.1f", target)
+		t.missed++
+		t.misses = append(t.misses, fmt.Sprintf("%s: not measured, target %s", what, goal))
+		return fmt.Sprintf("— ✗ (%s)", goal)
 	}
 	r := a / b
 	if target <= 0 {
