@@ -26,6 +26,14 @@ fn kuberef(args: &[&str]) -> Output {
         .expect("run kuberef")
 }
 
+/// `/dev/full` open for writing: every write fails with ENOSPC.
+fn dev_full() -> fs::File {
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("kuberef-cli-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
@@ -620,10 +628,7 @@ fn a_closed_pipe_leaves_the_answer_of_a_diff() {
 #[test]
 fn help_and_version_that_cannot_be_written_exit_11() {
     for args in [&["--help"][..], &["--version"], &["diff", "--help"]] {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
+        let full = dev_full();
         let out = Command::new(BIN)
             .args(args)
             .stdout(full)
@@ -741,10 +746,7 @@ fn an_unwritable_standard_error_keeps_each_status() {
         (&[], 2),
     ];
     for (args, code) in cases {
-        let full = fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
+        let full = dev_full();
         let out = Command::new(BIN)
             .args(args)
             .stdin(Stdio::null())

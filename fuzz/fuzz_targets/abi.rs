@@ -632,6 +632,18 @@ fn check_bytes_out(
     }
 }
 
+/// A container ID argument over a model key's bytes.
+fn key_id(t: &[u8], i: &[u8]) -> kuberef_container_id {
+    let v = |b: &[u8]| kuberef_str {
+        ptr: b.as_ptr().cast(),
+        len: b.len(),
+    };
+    kuberef_container_id {
+        r#type: v(t),
+        id: v(i),
+    }
+}
+
 /// A `*stamp` argument: NULL, or `stamp` (holding [`STAMP_SENTINEL`]).
 fn stamp_arg(null: bool, stamp: &mut u64) -> *mut u64 {
     if null {
@@ -687,16 +699,7 @@ impl Fuzz {
     /// Every reference the model holds is stored, exactly.
     fn check_all(&self, k: usize) {
         for ((t, i), fields) in &self.model[k] {
-            let id = kuberef_container_id {
-                r#type: kuberef_str {
-                    ptr: t.as_ptr().cast(),
-                    len: t.len(),
-                },
-                id: kuberef_str {
-                    ptr: i.as_ptr().cast(),
-                    len: i.len(),
-                },
-            };
+            let id = key_id(t, i);
             let need = fields.iter().map(|f| f.len() + 1).sum::<usize>();
             let mut buf = vec![SENTINEL; need];
             let mut out = sentinel_ref();
@@ -1321,16 +1324,7 @@ impl Fuzz {
         for key in &keys {
             match key {
                 Some((t, i)) => {
-                    views.push(kuberef_container_id {
-                        r#type: kuberef_str {
-                            ptr: t.as_ptr().cast(),
-                            len: t.len(),
-                        },
-                        id: kuberef_str {
-                            ptr: i.as_ptr().cast(),
-                            len: i.len(),
-                        },
-                    });
+                    views.push(key_id(t, i));
                     live.push(Some((t.clone(), i.clone())));
                 }
                 None => {
