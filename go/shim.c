@@ -4,6 +4,10 @@
 
 #include "shim.h"
 
+static kuberef_manager *krg_m(krg_manager m) {
+	return (kuberef_manager *)m;
+}
+
 static kuberef_str krg_s(const char *p, size_t n) {
 	kuberef_str s;
 	s.ptr = p;
@@ -50,7 +54,7 @@ static void krg_offsets(krg_result *r, const kuberef_object_reference *o, const 
 	}
 }
 
-krg_stamped krg_set(kuberef_manager *m,
+krg_stamped krg_set(krg_manager m,
 		const char *tp, size_t tl, const char *ip, size_t il,
 		const char *kind, size_t kindl, const char *ns, size_t nsl,
 		const char *name, size_t namel, const char *uid, size_t uidl,
@@ -59,32 +63,32 @@ krg_stamped krg_set(kuberef_manager *m,
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	kuberef_object_reference ref = krg_ref(kind, kindl, ns, nsl, name, namel, uid, uidl, av, avl, rv, rvl, fp, fpl);
 	krg_stamped r = {0, 0};
-	r.status = kuberef_set_ref_stamped(m, &id, &ref, &r.stamp);
+	r.status = kuberef_set_ref_stamped(krg_m(m), &id, &ref, &r.stamp);
 	return r;
 }
 
-krg_stamped krg_stamp(const kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il) {
+krg_stamped krg_stamp(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	krg_stamped r = {0, 0};
-	r.status = kuberef_get_stamp(m, &id, &r.stamp);
+	r.status = kuberef_get_stamp(krg_m(m), &id, &r.stamp);
 	return r;
 }
 
-krg_result krg_get(const kuberef_manager *m,
+krg_result krg_get(krg_manager m,
 		const char *tp, size_t tl, const char *ip, size_t il,
 		char *buf, size_t buf_len) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	kuberef_object_reference out;
 	krg_result r = {0};
-	r.status = kuberef_get_ref_stamped(m, &id, &out, buf, buf_len, &r.needed, &r.stamp);
+	r.status = kuberef_get_ref_stamped(krg_m(m), &id, &out, buf, buf_len, &r.needed, &r.stamp);
 	if (r.status == KUBEREF_OK) krg_offsets(&r, &out, buf);
 	return r;
 }
 
-krg_stamped krg_clear(kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il) {
+krg_stamped krg_clear(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	krg_stamped r = {0, 0};
-	r.status = kuberef_clear_ref_stamped(m, &id, &r.stamp);
+	r.status = kuberef_clear_ref_stamped(krg_m(m), &id, &r.stamp);
 	return r;
 }
 
@@ -266,13 +270,13 @@ krg_result krg_parse(const char *p, size_t n) {
 	return r;
 }
 
-krg_count krg_clear_pod(kuberef_manager *m, const char *uid, size_t uidl) {
+krg_count krg_clear_pod(krg_manager m, const char *uid, size_t uidl) {
 	krg_count r = {0, 0};
-	r.status = kuberef_clear_pod(m, krg_s(uid, uidl), &r.n);
+	r.status = kuberef_clear_pod(krg_m(m), krg_s(uid, uidl), &r.n);
 	return r;
 }
 
-krg_count krg_retain(kuberef_manager *m, const char *bytes, const size_t *lens, size_t n) {
+krg_count krg_retain(krg_manager m, const char *bytes, const size_t *lens, size_t n) {
 	krg_count r = {0, 0};
 	kuberef_container_id *ids = n ? malloc(n * sizeof *ids) : NULL;
 	size_t i, at = 0;
@@ -286,7 +290,7 @@ krg_count krg_retain(kuberef_manager *m, const char *bytes, const size_t *lens, 
 		ids[i].id = krg_s(bytes + at, lens[2 * i + 1]);
 		at += lens[2 * i + 1];
 	}
-	r.status = kuberef_retain(m, ids, n, &r.n);
+	r.status = kuberef_retain(krg_m(m), ids, n, &r.n);
 	free(ids);
 	return r;
 }
@@ -331,23 +335,23 @@ static int krg_visit(void *ctx, const kuberef_container_id *id, const kuberef_ob
 	return 0;
 }
 
-krg_snap krg_snapshot(const kuberef_manager *m) {
+krg_snap krg_snapshot(krg_manager m) {
 	krg_snap s;
 	memset(&s, 0, sizeof s);
-	s.status = kuberef_for_each(m, krg_visit, &s, NULL);
+	s.status = kuberef_for_each(krg_m(m), krg_visit, &s, NULL);
 	if (s.oom) s.status = UINT32_MAX;
 	return s;
 }
 
-krg_count krg_save(const kuberef_manager *m, const char *p, size_t n) {
+krg_count krg_save(krg_manager m, const char *p, size_t n) {
 	krg_count r = {0, 0};
-	r.status = kuberef_save(m, krg_s(p, n), &r.n);
+	r.status = kuberef_save(krg_m(m), krg_s(p, n), &r.n);
 	return r;
 }
 
-krg_count krg_load(kuberef_manager *m, const char *p, size_t n, uint32_t flags) {
+krg_count krg_load(krg_manager m, const char *p, size_t n, uint32_t flags) {
 	krg_count r = {0, 0};
-	r.status = kuberef_load(m, krg_s(p, n), flags, &r.n);
+	r.status = kuberef_load(krg_m(m), krg_s(p, n), flags, &r.n);
 	return r;
 }
 
@@ -361,10 +365,10 @@ krg_count krg_json(const char *kind, size_t kindl, const char *ns, size_t nsl,
 	return r;
 }
 
-krg_stats krg_get_stats(const kuberef_manager *m) {
+krg_stats krg_get_stats(krg_manager m) {
 	krg_stats r;
 	memset(&r, 0, sizeof r);
 	r.s.size = sizeof r.s;
-	r.status = kuberef_get_stats(m, &r.s);
+	r.status = kuberef_get_stats(krg_m(m), &r.s);
 	return r;
 }

@@ -10,8 +10,12 @@ package kuberef
 // only pointers to memory that holds no Go pointers (string bytes, byte
 // buffers, structs of numbers), and nothing Go-allocated is ever stored in
 // C memory, so the cgo pointer rules hold without runtime.Pinner and every
-// helper is declared noescape and nocallback: buffers passed to them stay on
-// the caller's stack, and the calls skip cgo's callback bookkeeping.
+// helper is declared noescape and nocallback: with both, buffers passed to
+// them stay on the caller's stack (nocallback itself costs each call two
+// calls into the runtime, which set and clear a flag that makes a callback
+// into Go crash). The manager is passed as a number (krg_manager): cgo checks
+// every argument of a pointer type that may hold Go pointers at run time, and
+// a pointer to the opaque kuberef_manager is one.
 
 /*
 #cgo noescape krg_set
@@ -73,6 +77,9 @@ var (
 
 type cManager = C.kuberef_manager
 
+// krgManager is m for the helpers of shim.c (see krg_manager in shim.h).
+func krgManager(m *cManager) C.krg_manager { return C.krg_manager(uintptr(unsafe.Pointer(m))) }
+
 // cstr returns s's bytes as a C pointer and length for the duration of one
 // cgo call. The bytes hold no Go pointers, so cgo lets C read them during the
 // call; C never keeps them.
@@ -131,7 +138,7 @@ func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) (uint32,
 	a, al := cstr(av)
 	r, rl := cstr(rv)
 	f, fl := cstr(fp)
-	res := C.krg_set(m, tp, tl, ip, il, k, kl, n, nl, nm, nml, u, ul, a, al, r, rl, f, fl)
+	res := C.krg_set(krgManager(m), tp, tl, ip, il, k, kl, n, nl, nm, nml, u, ul, a, al, r, rl, f, fl)
 	return uint32(res.status), uint64(res.stamp)
 }
 
@@ -140,14 +147,14 @@ func cSet(m *cManager, typ, id, kind, ns, name, uid, av, rv, fp string) (uint32,
 func cStamp(m *cManager, typ, id string) (uint32, uint64) {
 	tp, tl := cstr(typ)
 	ip, il := cstr(id)
-	res := C.krg_stamp(m, tp, tl, ip, il)
+	res := C.krg_stamp(krgManager(m), tp, tl, ip, il)
 	return uint32(res.status), uint64(res.stamp)
 }
 
 func cGet(m *cManager, typ, id string, buf *byte, bufLen int) result {
 	tp, tl := cstr(typ)
 	ip, il := cstr(id)
-	return goResult(C.krg_get(m, tp, tl, ip, il, (*C.char)(unsafe.Pointer(buf)), C.size_t(bufLen)))
+	return goResult(C.krg_get(krgManager(m), tp, tl, ip, il, (*C.char)(unsafe.Pointer(buf)), C.size_t(bufLen)))
 }
 
 // cClear removes a reference; it returns the status and the removed
@@ -155,7 +162,7 @@ func cGet(m *cManager, typ, id string, buf *byte, bufLen int) result {
 func cClear(m *cManager, typ, id string) (uint32, uint64) {
 	tp, tl := cstr(typ)
 	ip, il := cstr(id)
-	res := C.krg_clear(m, tp, tl, ip, il)
+	res := C.krg_clear(krgManager(m), tp, tl, ip, il)
 	return uint32(res.status), uint64(res.stamp)
 }
 
@@ -219,7 +226,7 @@ func cParse(s string) result {
 // how many were removed.
 func cClearPod(m *cManager, uid string) (uint32, int) {
 	p, n := cstr(uid)
-	res := C.krg_clear_pod(m, p, n)
+	res := C.krg_clear_pod(krgManager(m), p, n)
 	return uint32(res.status), int(res.n)
 }
 
@@ -238,7 +245,7 @@ func cRetain(m *cManager, live []ContainerID) (uint32, int) {
 		lens = append(lens, C.size_t(len(live[i].Type)), C.size_t(len(live[i].ID)))
 	}
 	bp, _ := cbuf(bytes)
-	res := C.krg_retain(m, bp, unsafe.SliceData(lens), C.size_t(len(live)))
+	res := C.krg_retain(krgManager(m), bp, unsafe.SliceData(lens), C.size_t(len(live)))
 	return uint32(res.status), int(res.n)
 }
 
@@ -247,7 +254,7 @@ func cRetain(m *cManager, live []ContainerID) (uint32, int) {
 // snapshotWord) and the number of pairs; the memory is freed when read
 // returns. It returns the status (read is called only on StatusOK).
 func cSnapshot(m *cManager, read func(raw []byte, count int)) uint32 {
-	s := C.krg_snapshot(m)
+	s := C.krg_snapshot(krgManager(m))
 	defer C.free(unsafe.Pointer(s.data))
 	if uint32(s.status) == StatusOK {
 		read(unsafe.Slice((*byte)(unsafe.Pointer(s.data)), int(s.len)), int(s.count))
@@ -261,7 +268,7 @@ const snapshotWord = int(unsafe.Sizeof(C.size_t(0)))
 // cSave saves m to path; it returns the status and how many were written.
 func cSave(m *cManager, path string) (uint32, int) {
 	p, n := cstr(path)
-	res := C.krg_save(m, p, n)
+	res := C.krg_save(krgManager(m), p, n)
 	return uint32(res.status), int(res.n)
 }
 
@@ -272,7 +279,7 @@ func cLoad(m *cManager, path string, replace bool) (uint32, int) {
 	if replace {
 		flags = C.KUBEREF_LOAD_REPLACE
 	}
-	res := C.krg_load(m, p, n, flags)
+	res := C.krg_load(krgManager(m), p, n, flags)
 	return uint32(res.status), int(res.n)
 }
 
@@ -298,7 +305,7 @@ type libStats struct {
 
 // cStats returns the status and m's counters.
 func cStats(m *cManager) (uint32, libStats) {
-	res := C.krg_get_stats(m)
+	res := C.krg_get_stats(krgManager(m))
 	s := res.s
 	return uint32(res.status), libStats{sets: uint64(s.sets), gets: uint64(s.gets), hits: uint64(s.hits),
 		misses: uint64(s.misses), clears: uint64(s.clears), pruned: uint64(s.pruned), count: uint64(s.count),

@@ -15,6 +15,11 @@
 
 #include "kuberef.h"
 
+// A manager's address (a kuberef_manager *, C memory) as a number. cgo
+// checks at run time every pointer argument whose type may hold Go pointers,
+// which an opaque struct may; an integer it passes as is.
+typedef uintptr_t krg_manager;
+
 // What a helper that fills a caller buffer or parses text returns: the
 // library's status, the size it needs (for the buffer helpers), and each
 // output field as an offset into the caller's buffer (or text) and a length.
@@ -90,20 +95,20 @@ typedef struct {
 	kuberef_stats s;
 } krg_stats;
 
-krg_stamped krg_set(kuberef_manager *m,
+krg_stamped krg_set(krg_manager m,
 		const char *tp, size_t tl, const char *ip, size_t il,
 		const char *kind, size_t kindl, const char *ns, size_t nsl,
 		const char *name, size_t namel, const char *uid, size_t uidl,
 		const char *av, size_t avl, const char *rv, size_t rvl,
 		const char *fp, size_t fpl);
 
-krg_stamped krg_stamp(const kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il);
+krg_stamped krg_stamp(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il);
 
-krg_result krg_get(const kuberef_manager *m,
+krg_result krg_get(krg_manager m,
 		const char *tp, size_t tl, const char *ip, size_t il,
 		char *buf, size_t buf_len);
 
-krg_stamped krg_clear(kuberef_manager *m, const char *tp, size_t tl, const char *ip, size_t il);
+krg_stamped krg_clear(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il);
 
 // krg_generate calls kuberef_generate_container_ref_borrowed, whose result
 // views the pod's own fields and writes the rest (normally just the field
@@ -128,23 +133,23 @@ void krg_generate(const char *kind, const char *av, const char *ns, const char *
 // the same empty string whichever byte the library points it at.
 krg_result krg_parse(const char *p, size_t n);
 
-krg_count krg_clear_pod(kuberef_manager *m, const char *uid, size_t uidl);
+krg_count krg_clear_pod(krg_manager m, const char *uid, size_t uidl);
 
 // bytes holds the n IDs' types and IDs back to back (type 0, id 0, type 1,
 // ...); lens their 2n lengths in the same order.
-krg_count krg_retain(kuberef_manager *m, const char *bytes, const size_t *lens, size_t n);
+krg_count krg_retain(krg_manager m, const char *bytes, const size_t *lens, size_t n);
 
-krg_snap krg_snapshot(const kuberef_manager *m);
+krg_snap krg_snapshot(krg_manager m);
 
-krg_count krg_save(const kuberef_manager *m, const char *p, size_t n);
+krg_count krg_save(krg_manager m, const char *p, size_t n);
 
-krg_count krg_load(kuberef_manager *m, const char *p, size_t n, uint32_t flags);
+krg_count krg_load(krg_manager m, const char *p, size_t n, uint32_t flags);
 
 krg_count krg_json(const char *kind, size_t kindl, const char *ns, size_t nsl,
 		const char *name, size_t namel, const char *uid, size_t uidl,
 		const char *av, size_t avl, const char *rv, size_t rvl,
 		const char *fp, size_t fpl, char *buf, size_t buf_len);
 
-krg_stats krg_get_stats(const kuberef_manager *m);
+krg_stats krg_get_stats(krg_manager m);
 
 #endif
