@@ -12,7 +12,9 @@ import (
 
 // refCache lets GetRef return a reference it has returned (or SetRef has
 // stored) before without copying it again, and, while nothing in the
-// manager has changed, without calling into the library at all.
+// manager has changed, without calling into the library at all. A SetRef's
+// reference may wait in the manager's pending sets until the first GetRef
+// of its key (pending.go).
 //
 // Each entry holds a container ID, the *v1.ObjectReference built for the
 // reference stored under it, that stored reference's stamp (unique to it,
@@ -209,14 +211,6 @@ func (r *RefManager) changes() uint64 {
 	return atomic.LoadUint64(r.counter)
 }
 
-// cached returns the entry cached for id, or nil.
-func (r *RefManager) cached(id ContainerID) *cacheEntry {
-	if c := r.cache.Load(); c != nil {
-		return c.lookup(c.hash(id.ID), id.Type, id.ID)
-	}
-	return nil
-}
-
 // forget drops e, an entry GetRef or ClearRef looked up before the
 // library answered that its reference is no longer stored (nil: none).
 // Only e goes, without the lock: an entry a concurrent SetRef stores for
@@ -262,15 +256,17 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // e's key: e.ref, or, if keep is true (e holds a copy GetRef made), the
 // pointer already cached for the same stored reference (the same stamp).
 // The caller holds cacheMu, and made the library call that gave e's stamp
-// under it: SetRef's store in the library and in the cache, and GetRef's
+// under it, or took e from the pending sets, where no store of a newer
+// reference of its key leaves it (pending.go): SetRef's store in the
+// library and in the cache (or its pending set), and GetRef's
 // copy and its caching, are each one step for every other SetRef and
 // GetRef copy of this RefManager, so that the cache never goes back to an
 // older stored reference than the library's.
 //
 // Below maxCacheBits the cache never evicts: a store into a full bucket
 // doubles the cache instead, so that every reference SetRef stored (and
-// every copy GetRef made) stays cached until its key is cleared or stored
-// again. The cache also grows, up to maxCacheBits, when the manager holds
+// every copy GetRef made) stays cached (or pending) until its key is
+// cleared or stored again. The cache also grows, up to maxCacheBits, when the manager holds
 // more than one reference per slotsPerRef slots; that check (one call for
 // the manager's Len) runs after every len(slots)/8 stores. At
 // maxCacheBits a store into a full bucket evicts a random entry.

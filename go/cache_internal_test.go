@@ -36,17 +36,53 @@ func TestSetRefDoesNotVouchForAValueAnotherWriterReplaced(t *testing.T) {
 	}
 }
 
-// An unchanged manager: SetRef's pointer comes back from the cache alone.
+// An unchanged manager: SetRef's pointer comes back without the library,
+// its pending set moved into the cache by the first GetRef.
 func TestSetRefVouchesForItsOwnPointer(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
 	id := BuildContainerID("containerd", "own")
 	mine := &v1.ObjectReference{Name: "mine"}
 	m.SetRef(id, mine)
+	if e := m.cached(id); e != nil {
+		t.Fatalf("SetRef cached an entry: %+v", e)
+	}
+	if s := m.pendingSet(id); s.ref != mine || s.seen != m.changes() {
+		t.Fatalf("pending set after SetRef: %+v (counter %d)", s, m.changes())
+	}
+	if got, ok := m.GetRef(id); got != mine || !ok {
+		t.Fatalf("GetRef = %p %v, want SetRef's %p", got, ok, mine)
+	}
+	if s := m.pendingSet(id); s.ref != nil {
+		t.Fatalf("pending set after GetRef: %+v", s)
+	}
 	e := m.cached(id)
 	if e == nil || e.ref != mine || e.seen.Load() != m.changes() {
-		t.Fatalf("cache entry after SetRef: %+v (counter %d)", e, m.changes())
+		t.Fatalf("cache entry after GetRef: %+v (counter %d)", e, m.changes())
 	}
+}
+
+// cached returns the entry cached for id, or nil.
+func (r *RefManager) cached(id ContainerID) *cacheEntry {
+	if c := r.cache.Load(); c != nil {
+		return c.lookup(c.hash(id.ID), id.Type, id.ID)
+	}
+	return nil
+}
+
+// pendingSet returns what id's slot holds if it is id's set (else ref nil).
+func (r *RefManager) pendingSet(id ContainerID) pendingSet {
+	r.cacheMu.Lock()
+	defer r.cacheMu.Unlock()
+	c := r.cache.Load()
+	if c == nil {
+		return pendingSet{}
+	}
+	s := r.pend.slots[pendingIndex(c.hash(id.ID))]
+	if s.id != id.ID || s.typ != id.Type {
+		return pendingSet{}
+	}
+	return s
 }
 
 // The cache's work in a SetRef and the ClearRef after it (store an entry,
@@ -148,6 +184,7 @@ func TestACopyDoesNotReplaceTheSameStoredReference(t *testing.T) {
 	id := BuildContainerID("containerd", "same-stamp")
 	mine := &v1.ObjectReference{Name: "mine"}
 	m.SetRef(id, mine)
+	m.GetRef(id) // moves SetRef's pending set into the cache
 	e := m.cached(id)
 	copied := &v1.ObjectReference{Name: "mine"}
 	if got := cacheStore(m, id, copied, e.stamp, true); got != mine {
@@ -196,9 +233,11 @@ func TestForgetDropsOnlyTheEntryItLookedUp(t *testing.T) {
 	defer m.Close()
 	id := BuildContainerID("containerd", "replaced")
 	m.SetRef(id, &v1.ObjectReference{Name: "old"})
+	m.GetRef(id) // each pending set into the cache
 	old := m.cached(id)
 	newer := &v1.ObjectReference{Name: "new"}
 	m.SetRef(id, newer)
+	m.GetRef(id)
 	m.forget(old)
 	if e := m.cached(id); e == nil || e.ref != newer {
 		t.Fatalf("cached after forget of the replaced entry: %+v, want the newer one", e)
@@ -242,6 +281,9 @@ func TestGetRefCgoCalls(t *testing.T) {
 		}
 		if got := least(func() {}, get); got != 0 {
 			t.Errorf("GetRef in an unchanged manager: %d cgo calls, want 0", got)
+		}
+		if got := least(func() { m.SetRef(id, ref) }, get); got != 0 {
+			t.Errorf("GetRef right after this RefManager's SetRef: %d cgo calls, want 0", got)
 		}
 	}
 }

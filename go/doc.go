@@ -22,8 +22,9 @@
 // reference (three for one of more than 137 bytes of text); GetRef and
 // ClearRef make none for an ID longer than MaxStringLen; NewRefManager,
 // the first Global, Snapshot and ForEach make two (ForEach's callback runs
-// after both); SetRef one more after every 32 to 2,048 stores while the
-// cache can still grow, when it checks the manager's size;
+// after both); SetRef or GetRef one more after every 32 to 2,048 stores
+// into the cache while it can still grow, when the store checks the
+// manager's size;
 // GenerateContainerRef and RefToJSON one more when their output outgrows
 // the first buffer; ContainerID's String and MarshalJSON none. Strings are passed to C as
 // pointer and length for the duration of the call (no C.CString copies), C

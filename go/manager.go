@@ -56,9 +56,13 @@ type RefManager struct {
 	counter *uint64        // its change counter (C memory), loaded atomically
 	global  bool
 	cache   atomic.Pointer[refCache] // see cache.go
-	// cacheMu orders the cache's stores and grows; GetRef reads the cache
-	// without it, and drops do not need it (see forget).
+	// cacheMu orders the cache's stores and grows, and guards pend; GetRef
+	// reads the cache without it, and drops do not need it (see forget).
 	cacheMu sync.Mutex
+	pend    pendingSets // SetRef's references no GetRef has read yet (pending.go)
+	// pendingScore leans positive while pending sets were read before
+	// their ClearRef, negative while they were cleared unread (pending.go).
+	pendingScore atomic.Int32
 	// getStats corrects the library's get counters for GetRef (see Stats),
 	// striped by the ID's last byte so that goroutines reading different
 	// keys rarely add to the same cache line.
@@ -139,6 +143,9 @@ func (r *RefManager) Close() error {
 		runtime.SetFinalizer(r, nil)
 		cFree((*cManager)(p))
 		r.cache.Store(nil)
+		r.cacheMu.Lock()
+		r.clearPendingLocked()
+		r.cacheMu.Unlock()
 	}
 	return nil
 }
@@ -168,10 +175,16 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 		return
 	}
 	m := r.ptr()
-	e := newEntry(r.cacheFor(), id, ref)
-	// The library's store and the cache's under one lock (see storeLocked):
-	// two SetRefs of one key cache their pointers in the order the library
-	// stored them.
+	hash := r.cacheFor().hash(id.ID)
+	// Cached at once while recent sets were read before they were cleared,
+	// else left pending (see pendingSets).
+	var e *cacheEntry
+	if r.cachesSets(hash) {
+		e = &cacheEntry{hash: hash, typ: id.Type, id: id.ID, ref: ref}
+	}
+	// The library's store and the cache's (or the pending set's) under one
+	// lock (see storeLocked): two SetRefs of one key record their pointers
+	// in the order the library stored them.
 	r.cacheMu.Lock()
 	before := r.changes()
 	st, stamp := cSet(m, id.Type, id.ID, ref.Kind, ref.Namespace, ref.Name, string(ref.UID),
@@ -193,8 +206,15 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	if before%changeStep == 0 && after == before+changeStep {
 		seen = after
 	}
-	e.setUnpublished(stamp, seen)
-	r.storeLocked(e, false)
+	if e != nil {
+		e.setUnpublished(stamp, seen)
+		r.storeLocked(e, false)
+		if r.pend.mayHold(hash) {
+			r.pend.takeLocked(hash, id.Type, id.ID) // an older set of this key
+		}
+	} else {
+		r.pendLocked(pendingSet{hash: hash, typ: id.Type, id: id.ID, ref: ref, stamp: stamp, seen: seen})
+	}
 	r.cacheMu.Unlock()
 }
 
@@ -237,10 +257,21 @@ func (r *RefManager) GetRef(id ContainerID) (*v1.ObjectReference, bool) {
 	// seen is loaded before the library is asked: whatever the lookups
 	// below find is current at least until the counter moves from it.
 	seen := r.changes()
-	e := r.cached(id)
-	if e != nil && e.seen.Load() == seen {
-		r.getStripe(id.ID).answered.Add(1)
-		return e.ref, true
+	var e *cacheEntry
+	if c := r.cache.Load(); c != nil {
+		hash := c.hash(id.ID)
+		e = c.lookup(hash, id.Type, id.ID)
+		current := e != nil && e.seen.Load() == seen
+		if !current && r.pend.mayHold(hash) {
+			if p := r.takePending(hash, id); p != nil {
+				e = p
+				current = e.seen.Load() == seen
+			}
+		}
+		if current {
+			r.getStripe(id.ID).answered.Add(1)
+			return e.ref, true
+		}
 	}
 	// Checked here, off the cached path: an over-limit ID is never cached.
 	if len(id.Type) > MaxStringLen || len(id.ID) > MaxStringLen {
@@ -287,6 +318,10 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 	b := new(refBlock)
 	r.cacheMu.Lock()
 	defer r.cacheMu.Unlock()
+	// A set of id pending since GetRef looked (its tag written after that
+	// look): the stored reference, if the copy finds its stamp, and else
+	// older than the copy, which replaces it.
+	set, pending := r.pend.takeLocked(c.hash(id.ID), id.Type, id.ID)
 	// Each copy is extra until it decides (found, or not found), as the
 	// stamp lookup was (see GetRef): one too small for the reference does
 	// not, though the library counts it as a hit.
@@ -296,9 +331,7 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 	if res.status == StatusOK {
 		extra.Add(^uint64(0))
 		fillRef(&b.ref, unsafe.String(&b.buf[0], res.needed), &res)
-		copied := newEntry(c, id, &b.ref)
-		copied.setUnpublished(res.stamp, seen)
-		return r.storeLocked(copied, true), true
+		return r.cacheCopyLocked(c, id, &b.ref, res.stamp, seen, set, pending), true
 	}
 	for res.status == StatusBufferTooSmall { // a longer reference: size it exactly
 		if testHookBeforeRecopy != nil {
@@ -312,9 +345,7 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 			extra.Add(^uint64(0))
 			ref := new(v1.ObjectReference)
 			fillRef(ref, unsafe.String(&buf[0], res.needed), &res)
-			copied := newEntry(c, id, ref)
-			copied.setUnpublished(res.stamp, seen)
-			return r.storeLocked(copied, true), true
+			return r.cacheCopyLocked(c, id, ref, res.stamp, seen, set, pending), true
 		}
 	}
 	extra.Add(^uint64(0)) // it decides, or it failed
@@ -323,6 +354,22 @@ func (r *RefManager) copyRef(m *cManager, id ContainerID, e *cacheEntry, seen ui
 		return nil, false
 	}
 	panic(&Error{Op: "GetRef", Status: res.status})
+}
+
+// cacheCopyLocked caches ref, GetRef's copy of the reference of this stamp
+// (current at seen), and returns the pointer to return: SetRef's, if set (a
+// set pending for id: pending true) is of the same stamp, or one cached
+// before for it (see storeLocked), or ref. The caller holds cacheMu.
+func (r *RefManager) cacheCopyLocked(c *refCache, id ContainerID, ref *v1.ObjectReference, stamp, seen uint64,
+	set pendingSet, pending bool) *v1.ObjectReference {
+	if pending && set.stamp == stamp {
+		set.seen = seen
+		r.notePendingFate(true)
+		return r.cacheLocked(set).ref
+	}
+	copied := newEntry(c, id, ref)
+	copied.setUnpublished(stamp, seen)
+	return r.storeLocked(copied, true)
 }
 
 // fillRef points ref's fields into s, the one string the library wrote.
@@ -346,13 +393,23 @@ func (r *RefManager) ClearRef(id ContainerID) {
 		return
 	}
 	// Looked up first: the entry to drop is the one cached before the
-	// clear, not one a concurrent SetRef stores after it.
-	e := r.cached(id)
-	st, _ := cClear(m, id.Type, id.ID)
+	// clear, not one a concurrent SetRef stores after it; likewise the
+	// pending set dropped is the one of the removed stamp.
+	c := r.cache.Load()
+	var e *cacheEntry
+	var hash uint64
+	if c != nil {
+		hash = c.hash(id.ID)
+		e = c.lookup(hash, id.Type, id.ID)
+	}
+	st, stamp := cClear(m, id.Type, id.ID)
 	runtime.KeepAlive(r)
 	switch st {
 	case StatusOK, StatusNotFound:
 		r.forget(e)
+		if st == StatusOK && c != nil && r.pend.mayHold(hash) {
+			r.dropPending(hash, id, stamp)
+		}
 	default:
 		panic(&Error{Op: "ClearRef", Status: st})
 	}

@@ -20,6 +20,7 @@ func TestStatsNeverCountsAHitBeforeGetRefEndsWithOne(t *testing.T) {
 		id := BuildContainerID("containerd", "gone")
 		if cached {
 			m.SetRef(id, &v1.ObjectReference{Name: "old"}) // cached, then replaced
+			m.GetRef(id)                                   // (moved from its pending set into the cache)
 		}
 		other.SetRef(id, &v1.ObjectReference{Name: "new"})
 		before := m.Stats()
