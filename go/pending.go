@@ -152,13 +152,13 @@ func (r *RefManager) takePending(hash uint64, id ContainerID) *cacheEntry {
 // ClearRef removed from the library.
 func (r *RefManager) dropPending(hash uint64, id ContainerID, stamp uint64) {
 	r.cacheMu.Lock()
-	defer r.cacheMu.Unlock()
 	i := pendingIndex(hash)
 	if s := &r.pend.slots[i]; s.stamp == stamp && s.ref != nil && s.hash == hash && s.id == id.ID && s.typ == id.Type {
 		*s = pendingSet{}
 		r.pend.tags[i].Store(0)
 		r.notePendingFate(false)
 	}
+	r.cacheMu.Unlock()
 }
 
 // clearPendingLocked empties every slot (Close). The caller holds cacheMu.

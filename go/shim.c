@@ -8,6 +8,17 @@ static kuberef_manager *krg_m(krg_manager m) {
 	return (kuberef_manager *)m;
 }
 
+/* The status and stamp a helper returns. Built from values, not by the
+ * library writing into the returned struct: the struct comes back in two
+ * registers, and reading its first 8 bytes right after a 4-byte store of the
+ * status stalls the load until the store is written (no store forwarding). */
+static krg_stamped krg_stamped_of(kuberef_status st, uint64_t stamp) {
+	krg_stamped r;
+	r.status = st;
+	r.stamp = stamp;
+	return r;
+}
+
 static kuberef_str krg_s(const char *p, size_t n) {
 	kuberef_str s;
 	s.ptr = p;
@@ -62,16 +73,16 @@ krg_stamped krg_set(krg_manager m,
 		const char *fp, size_t fpl) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
 	kuberef_object_reference ref = krg_ref(kind, kindl, ns, nsl, name, namel, uid, uidl, av, avl, rv, rvl, fp, fpl);
-	krg_stamped r = {0, 0};
-	r.status = kuberef_set_ref_stamped(krg_m(m), &id, &ref, &r.stamp);
-	return r;
+	uint64_t stamp = 0;
+	kuberef_status st = kuberef_set_ref_stamped(krg_m(m), &id, &ref, &stamp);
+	return krg_stamped_of(st, stamp);
 }
 
 krg_stamped krg_stamp(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	krg_stamped r = {0, 0};
-	r.status = kuberef_get_stamp(krg_m(m), &id, &r.stamp);
-	return r;
+	uint64_t stamp = 0;
+	kuberef_status st = kuberef_get_stamp(krg_m(m), &id, &stamp);
+	return krg_stamped_of(st, stamp);
 }
 
 krg_result krg_get(krg_manager m,
@@ -87,9 +98,9 @@ krg_result krg_get(krg_manager m,
 
 krg_stamped krg_clear(krg_manager m, const char *tp, size_t tl, const char *ip, size_t il) {
 	kuberef_container_id id = krg_id(tp, tl, ip, il);
-	krg_stamped r = {0, 0};
-	r.status = kuberef_clear_ref_stamped(krg_m(m), &id, &r.stamp);
-	return r;
+	uint64_t stamp = 0;
+	kuberef_status st = kuberef_clear_ref_stamped(krg_m(m), &id, &stamp);
+	return krg_stamped_of(st, stamp);
 }
 
 static uint64_t krg_load8(const char *p) {
