@@ -213,7 +213,7 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 			r.pend.takeLocked(hash, id.Type, id.ID) // an older set of this key
 		}
 	} else {
-		r.pendLocked(pendingSet{hash: hash, typ: id.Type, id: id.ID, ref: ref, stamp: stamp, seen: seen})
+		r.pendLocked(hash, id, ref, stamp, seen)
 	}
 	r.cacheMu.Unlock()
 }

@@ -102,17 +102,20 @@ func (p *pendingSets) takeLocked(hash uint64, typ, id string) (pendingSet, bool)
 	return out, true
 }
 
-// pendLocked records a SetRef's set, replacing an older one of its key; a
-// set of another key in its slot moves to the cache first. The caller holds
-// cacheMu, and made the library call that gave s.stamp under it.
-func (r *RefManager) pendLocked(s pendingSet) {
-	i := pendingIndex(s.hash)
+// pendLocked records a SetRef's set of ref under id, replacing an older one
+// of its key; a set of another key in its slot moves to the cache first.
+// The caller holds cacheMu, and made the library call that gave stamp under
+// it. (Fields are assigned one by one: a pendingSet built on the stack and
+// copied whole is read back with 16-byte loads that straddle the 8-byte
+// stores that wrote it, which stalls.)
+func (r *RefManager) pendLocked(hash uint64, id ContainerID, ref *v1.ObjectReference, stamp, seen uint64) {
+	i := pendingIndex(hash)
 	slot := &r.pend.slots[i]
-	if slot.ref != nil && (slot.hash != s.hash || slot.id != s.id || slot.typ != s.typ) {
+	if slot.ref != nil && (slot.hash != hash || slot.id != id.ID || slot.typ != id.Type) {
 		r.cacheLocked(*slot)
 	}
-	*slot = s
-	if tag := tagOf(s.hash); r.pend.tags[i].Load() != tag {
+	slot.hash, slot.typ, slot.id, slot.ref, slot.stamp, slot.seen = hash, id.Type, id.ID, ref, stamp, seen
+	if tag := tagOf(hash); r.pend.tags[i].Load() != tag {
 		r.pend.tags[i].Store(tag)
 	}
 }
