@@ -224,6 +224,19 @@ func main() {
 		fmt.Println()
 	}
 
+	// The lifecycle's floor: what the binding's lifecycle would take if its
+	// cache cost nothing beyond three GetRef hits, from cells of this run.
+	if cgo, gen := get(implGo, "cgo2", 0), get(implGo, "generate", 0); !math.IsNaN(cgo) && !math.IsNaN(gen) {
+		fmt.Printf("\nThe lifecycle's floor: the binding's GenerateContainerRef, the cgo floor, C's SetRef + ClearRef and three of the binding's GetRef (1 thread) take")
+		for _, s := range sizes {
+			set, hit, up, g := get(implC, "setclear", s), get(implGo, "get1", s), get(implUp, "lifecycle", s), get(implGo, "lifecycle", s)
+			if floor := gen + cgo + set + 3*hit; !math.IsNaN(floor) && up > 0 {
+				fmt.Printf(" %s ns at %s stored, %.2f× upstream's lifecycle (the binding: %.2f×);", ns(floor), fmtNum(s), floor/up, g/up)
+			}
+		}
+		fmt.Println()
+	}
+
 	if impls[implBound] {
 		fmt.Printf("\nThe copy bounds (%s: the same keys in one hash table with no lock and no counters, hashed with the library's hash; safe only with one thread writing and none reading meanwhile). GetRef: a lookup that compares the key and copies the fields into a buffer, as kuberef_get_ref must. SetRef + ClearRef: the key and the fields copied into a new allocation and inserted, then found, removed and freed, as a store that keeps no pointer into the caller's memory must. ns/op, and kuberef from C against them:\n\n", implBound)
 		fmt.Println("| operation | stored refs | copy bound | kuberef from C | C / bound |")
