@@ -165,6 +165,60 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 }
 
+// Goroutines that each own their keys set, read and clear them in a random
+// mix (phases that read what they set, phases that never read, so that
+// SetRef moves between caching at once and leaving sets pending), while the
+// others' changes move the counter and share the pending slots: every
+// GetRef returns exactly the pointer its goroutine stored last, or nothing
+// after its ClearRef.
+func TestOwnKeysReadBackExactlyUnderChurn(t *testing.T) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	const goroutines, keys, ops = 8, 40, 6000
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			ids := make([]kuberef.ContainerID, keys)
+			stored := make([]*v1.ObjectReference, keys)
+			for k := range ids {
+				ids[k] = kuberef.BuildContainerID("containerd", fmt.Sprintf("%064x", g*keys+k+1))
+			}
+			seed := uint64(g)*0x9E3779B97F4A7C15 + 1
+			for i := 0; i < ops; i++ {
+				seed = seed*6364136223846793005 + 1442695040888963407
+				k, op := int(seed>>33)%keys, int(seed>>20)%10
+				readFirst := (i/500)%2 == 0 // phases of 500 ops
+				if !readFirst && op >= 4 && op < 7 {
+					op = 7 // no GetRef: sets are cleared unread, or stay pending
+				}
+				switch {
+				case op < 4:
+					stored[k] = &v1.ObjectReference{Name: fmt.Sprint(g, "-", i)}
+					m.SetRef(ids[k], stored[k])
+					if readFirst {
+						if got, ok := m.GetRef(ids[k]); got != stored[k] || !ok {
+							t.Errorf("goroutine %d op %d: GetRef right after SetRef = %p %v, want %p", g, i, got, ok, stored[k])
+							return
+						}
+					}
+				case op < 7:
+					got, ok := m.GetRef(ids[k])
+					if got != stored[k] || ok != (stored[k] != nil) {
+						t.Errorf("goroutine %d op %d: GetRef = %p %v, want %p", g, i, got, ok, stored[k])
+						return
+					}
+				default:
+					m.ClearRef(ids[k])
+					stored[k] = nil
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
 // Writers overwrite one key with two different references while a reader
 // reads it: every read is one of the two pointers SetRef stored (copies,
 // which another writer's references need, are checked in
