@@ -266,10 +266,10 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // Below maxCacheBits the cache never evicts: a store into a full bucket
 // doubles the cache instead, so that every reference SetRef stored (and
 // every copy GetRef made) stays cached (or pending) until its key is
-// cleared or stored again. The cache also grows, up to maxCacheBits, when the manager holds
-// more than one reference per slotsPerRef slots; that check (one call for
-// the manager's Len) runs after every len(slots)/8 stores. At
-// maxCacheBits a store into a full bucket evicts a random entry.
+// cleared or stored again. The cache also grows, up to maxCacheBits, when
+// the manager holds more than one reference per slotsPerRef slots; that
+// check (one call for the manager's Len) runs after every len(slots)/8
+// stores. At maxCacheBits a store into a full bucket evicts a random entry.
 func (r *RefManager) storeLocked(e *cacheEntry, keep bool) *v1.ObjectReference {
 	c := r.cache.Load()
 	if c == nil { // closed meanwhile
