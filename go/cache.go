@@ -269,8 +269,11 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // cleared or stored again. The cache also grows, up to maxCacheBits, when
 // the manager holds more than one reference per slotsPerRef slots; that
 // check (one call for the manager's Len) runs after every len(slots)/8
-// stores. At maxCacheBits a store into a full bucket evicts a random entry.
-func (r *RefManager) storeLocked(e *cacheEntry, keep bool) *v1.ObjectReference {
+// stores, at the first store with check true (GetRef's move of a pending
+// set passes false: GetRef makes no call into the library while nothing in
+// the manager changes). At maxCacheBits a store into a full bucket evicts a
+// random entry.
+func (r *RefManager) storeLocked(e *cacheEntry, keep, check bool) *v1.ObjectReference {
 	c := r.cache.Load()
 	if c == nil { // closed meanwhile
 		return e.ref
@@ -284,7 +287,7 @@ func (r *RefManager) storeLocked(e *cacheEntry, keep bool) *v1.ObjectReference {
 		return cached.ref
 	}
 	c.stores++
-	if c.stores <= len(c.slots)/8 || c.shift <= 64-maxCacheBits {
+	if !check || c.stores <= len(c.slots)/8 || c.shift <= 64-maxCacheBits {
 		return e.ref
 	}
 	c.stores = 0

@@ -213,7 +213,7 @@ func cacheStore(m *RefManager, id ContainerID, ref *v1.ObjectReference, stamp ui
 	e.setUnpublished(stamp, unseen)
 	m.cacheMu.Lock()
 	defer m.cacheMu.Unlock()
-	return m.storeLocked(e, keep)
+	return m.storeLocked(e, keep, true)
 }
 
 func identityFixtures(n int) ([]ContainerID, []*v1.ObjectReference) {
@@ -344,4 +344,127 @@ func TestCopiesAreWholeWhileAnotherWriterOverwrites(t *testing.T) {
 		t.Fatalf("%d reads, %d writes: copies of a: %d, of b: %d", reads, sets.Load(), sawA, sawB)
 	}
 	t.Logf("%d reads: %d copies of a, %d of b", reads, sawA, sawB)
+}
+
+// A single writer sequence on one key (versions 1..N; every 4th by another
+// RefManager value; every 3rd followed by a clear, alternately by m and by
+// the other value), SetRef's mode flipped between pending and cached at
+// once, a churner on keys sharing K's slot, and readers checking each
+// GetRef against the writer's progress before and after it: never older
+// than what had completed, never a miss while a set is current and the
+// next op is a set, and m's own pointer for m's versions.
+func TestGetRefAgainstOneWritersProgress(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	other := &RefManager{m: m.m, counter: m.counter}
+	k, _ := collidingIDs(m)
+	c := m.cacheFor()
+	var slotmates []ContainerID
+	for i := 0; len(slotmates) < 8; i++ {
+		id := fmt.Sprint("mate-", i)
+		if pendingIndex(c.hash(id)) == pendingIndex(c.hash(k.ID)) {
+			slotmates = append(slotmates, BuildContainerID("containerd", id))
+		}
+	}
+	const N = 30000
+	refs := make([]*v1.ObjectReference, N+1)
+	for v := range refs {
+		refs[v] = &v1.ObjectReference{Name: fmt.Sprint(v)}
+	}
+	var state atomic.Int64 // v: set v done; -v: cleared after v
+	stop := make(chan struct{})
+	var wg, bg sync.WaitGroup
+	errs := make(chan string, 16)
+	report := func(s string) {
+		select {
+		case errs <- s:
+		default:
+		}
+	}
+	bg.Add(1)
+	go func() { // slot churn
+		defer bg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id := slotmates[i%len(slotmates)]
+			m.SetRef(id, refs[0])
+			if i%2 == 0 {
+				m.GetRef(id)
+			}
+			m.ClearRef(id)
+		}
+	}()
+	for r := 0; r < 2; r++ {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				pre := state.Load()
+				got, ok := m.GetRef(k)
+				post := state.Load()
+				lo, hi := pre, post
+				if lo < 0 {
+					lo = -lo
+				}
+				if hi < 0 {
+					hi = -hi
+				}
+				if !ok {
+					if pre > 0 && post == pre && pre%3 != 0 {
+						report(fmt.Sprintf("miss while version %d was stored (next op a set)", pre))
+					}
+					continue
+				}
+				var g int64
+				fmt.Sscan(got.Name, &g)
+				if g < lo || g > hi+1 || (pre < 0 && g == lo && post == pre) {
+					report(fmt.Sprintf("got version %d, writer state before %d after %d", g, pre, post))
+				}
+				if g%4 != 1 && got != refs[g] && g == hi && post > 0 && post == pre {
+					report(fmt.Sprintf("version %d (stored by m, still stored): GetRef = %p, not SetRef's %p", g, got, refs[g]))
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for v := int64(1); v <= N; v++ {
+			if v%7 == 0 {
+				m.pendingScore.Store(pendingScoreLimit)
+			} else if v%5 == 0 {
+				m.pendingScore.Store(-pendingScoreLimit)
+			}
+			w := m
+			if v%4 == 1 {
+				w = other
+			}
+			w.SetRef(k, refs[v])
+			state.Store(v)
+			if v%3 == 0 {
+				if v%2 == 0 {
+					m.ClearRef(k)
+				} else {
+					other.ClearRef(k)
+				}
+				state.Store(-v)
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -208,7 +208,7 @@ func (r *RefManager) SetRef(id ContainerID, ref *v1.ObjectReference) {
 	}
 	if e != nil {
 		e.setUnpublished(stamp, seen)
-		r.storeLocked(e, false)
+		r.storeLocked(e, false, true)
 		if r.pend.mayHold(hash) {
 			r.pend.takeLocked(hash, id.Type, id.ID) // an older set of this key
 		}
@@ -365,11 +365,11 @@ func (r *RefManager) cacheCopyLocked(c *refCache, id ContainerID, ref *v1.Object
 	if pending && set.stamp == stamp {
 		set.seen = seen
 		r.notePendingFate(true)
-		return r.cacheLocked(set).ref
+		return r.cacheLocked(set, true).ref
 	}
 	copied := newEntry(c, id, ref)
 	copied.setUnpublished(stamp, seen)
-	return r.storeLocked(copied, true)
+	return r.storeLocked(copied, true, true)
 }
 
 // fillRef points ref's fields into s, the one string the library wrote.
@@ -393,8 +393,8 @@ func (r *RefManager) ClearRef(id ContainerID) {
 		return
 	}
 	// Looked up first: the entry to drop is the one cached before the
-	// clear, not one a concurrent SetRef stores after it; likewise the
-	// pending set dropped is the one of the removed stamp.
+	// clear, not one a concurrent SetRef stores after it; a pending set or
+	// an entry moved from one is dropped by the removed stamp.
 	c := r.cache.Load()
 	var e *cacheEntry
 	var hash uint64
@@ -407,7 +407,11 @@ func (r *RefManager) ClearRef(id ContainerID) {
 	switch st {
 	case StatusOK, StatusNotFound:
 		r.forget(e)
-		if st == StatusOK && c != nil && r.pend.mayHold(hash) {
+		// The removed reference was not the entry looked up: it may be
+		// pending, or have moved from its slot into the cache since (a
+		// GetRef, a copy, or a SetRef of a key sharing its slot, all under
+		// cacheMu).
+		if st == StatusOK && c != nil && (e == nil || e.stamp != stamp) {
 			r.dropPending(hash, id, stamp)
 		}
 	default:

@@ -18,11 +18,15 @@ import (
 // Slots are direct-mapped by the cache's hash of the container ID (every
 // cache of a manager has the same seed) and read and written under the
 // manager's cacheMu, apart from each slot's tag (tagOf its set's hash, or 0
-// for an empty slot): GetRef and ClearRef load it without the lock and take
-// the lock only when it matches, so the miss of a key with no pending set,
-// and the clear of one that was read, cost no lock. A tag is written after
-// its slot: a GetRef that loads the old tag asks the library, and its copy
-// (copyRef) takes the slot under the lock if the stamps agree.
+// for an empty slot): GetRef loads it without the lock and takes the lock
+// only when it matches, so the miss of a key with no pending set costs no
+// lock. A tag is written after its slot: a GetRef that loads the old tag
+// asks the library, and its copy (copyRef) takes the slot under the lock if
+// the stamps agree. ClearRef takes the lock unless the cache entry it looked
+// up before the clear has the stamp the clear removed (then it drops that
+// entry without the lock, as for any cached reference): the removed set may
+// be pending, or moving into the cache meanwhile, and every move holds the
+// lock (see dropPending).
 //
 // Which sets wait here adapts to how the manager is used: a set read before
 // its ClearRef costs less cached at once (one lock, in SetRef), one cleared
@@ -34,10 +38,12 @@ import (
 // keep the score current. Either way GetRef returns SetRef's pointer.
 //
 // A slot's reference may no longer be the stored one (changed through C,
-// another RefManager value, Load, or a ClearRef that removed another
-// stamp): a slot is judged by its stamp and "seen" exactly as a cache entry
-// is, so a stale one costs at most a copy, and keeps one reference
-// reachable until its slot is reused or taken.
+// another RefManager value, Load, ClearPod, Retain, or a ClearRef that
+// removed another stamp): a slot is judged by its stamp and "seen" exactly
+// as a cache entry is, so a stale one costs at most a copy. Like a stale
+// cache entry, it keeps its reference reachable until a GetRef, SetRef or
+// ClearRef of its key (a SetRef of another key that needs its slot moves it
+// into the cache, where it stays as such an entry would).
 type pendingSets struct {
 	tags  [pendingSlots]atomic.Uint32
 	slots [pendingSlots]pendingSet
@@ -112,7 +118,7 @@ func (r *RefManager) pendLocked(hash uint64, id ContainerID, ref *v1.ObjectRefer
 	i := pendingIndex(hash)
 	slot := &r.pend.slots[i]
 	if slot.ref != nil && (slot.hash != hash || slot.id != id.ID || slot.typ != id.Type) {
-		r.cacheLocked(*slot)
+		r.cacheLocked(*slot, true)
 	}
 	slot.hash, slot.typ, slot.id, slot.ref, slot.stamp, slot.seen = hash, id.Type, id.ID, ref, stamp, seen
 	if tag := tagOf(hash); r.pend.tags[i].Load() != tag {
@@ -120,13 +126,13 @@ func (r *RefManager) pendLocked(hash uint64, id ContainerID, ref *v1.ObjectRefer
 	}
 }
 
-// cacheLocked caches a set taken from its slot and returns its entry. No
-// entry cached for its key is newer: a store of one (a copy) takes the
-// key's pending set first. The caller holds cacheMu.
-func (r *RefManager) cacheLocked(s pendingSet) *cacheEntry {
+// cacheLocked caches a set taken from its slot and returns its entry (check:
+// see storeLocked). No entry cached for its key is newer: a store of one (a
+// copy) takes the key's pending set first. The caller holds cacheMu.
+func (r *RefManager) cacheLocked(s pendingSet, check bool) *cacheEntry {
 	e := &cacheEntry{hash: s.hash, typ: s.typ, id: s.id, ref: s.ref}
 	e.setUnpublished(s.stamp, s.seen)
-	r.storeLocked(e, false)
+	r.storeLocked(e, false, check)
 	return e
 }
 
@@ -146,13 +152,14 @@ func (r *RefManager) takePending(hash uint64, id ContainerID) *cacheEntry {
 	*s = pendingSet{}
 	r.pend.tags[i].Store(0)
 	r.notePendingFate(true)
-	r.storeLocked(e, false)
+	r.storeLocked(e, false, false)
 	r.cacheMu.Unlock()
 	return e
 }
 
-// dropPending empties id's slot if it holds the set of this stamp, which
-// ClearRef removed from the library.
+// dropPending drops the set of this stamp, which ClearRef removed from the
+// library, whether it is still in id's slot or was moved into the cache
+// since ClearRef looked (moves hold cacheMu, which this takes).
 func (r *RefManager) dropPending(hash uint64, id ContainerID, stamp uint64) {
 	r.cacheMu.Lock()
 	i := pendingIndex(hash)
@@ -160,6 +167,11 @@ func (r *RefManager) dropPending(hash uint64, id ContainerID, stamp uint64) {
 		*s = pendingSet{}
 		r.pend.tags[i].Store(0)
 		r.notePendingFate(false)
+	} else if c := r.cache.Load(); c != nil {
+		// Moved into the cache since ClearRef looked: moves hold cacheMu.
+		if e := c.lookup(hash, id.Type, id.ID); e != nil && e.stamp == stamp {
+			c.remove(e)
+		}
 	}
 	r.cacheMu.Unlock()
 }

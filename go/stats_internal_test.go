@@ -89,3 +89,42 @@ func TestStatsNeverCountsAHitOfACopyTooSmall(t *testing.T) {
 		t.Errorf("one GetRef that missed: before %+v, after %+v", before, after)
 	}
 }
+
+// Stats: one lookup per GetRef, over the pending paths.
+func TestStatsOneLookupPerGetRefOverPendingSets(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	other := &RefManager{m: m.m, counter: m.counter}
+	k, l := collidingIDs(m)
+	gets, hits := 0, 0
+	get := func(id ContainerID) {
+		gets++
+		if _, ok := m.GetRef(id); ok {
+			hits++
+		}
+	}
+	for i := 0; i < 200; i++ {
+		m.pendingScore.Store(int32(i%3-1) * pendingScoreLimit)
+		m.SetRef(k, &v1.ObjectReference{Name: "a"})
+		if i%2 == 0 {
+			other.SetRef(l, &v1.ObjectReference{}) // counter moves: pending set not current
+		}
+		if i%5 == 0 {
+			m.SetRef(l, &v1.ObjectReference{Name: "l"}) // moves k's set into the cache
+		}
+		if i%7 == 0 {
+			other.SetRef(k, &v1.ObjectReference{Name: "theirs", FieldPath: string(make([]byte, 300))})
+		}
+		get(k)
+		get(k)
+		get(l)
+		if i%3 == 0 {
+			m.ClearRef(k)
+			get(k)
+		}
+	}
+	s := m.Stats()
+	if s.Gets != uint64(gets) || s.Hits != uint64(hits) || s.Misses != uint64(gets-hits) {
+		t.Fatalf("Stats Gets %d Hits %d Misses %d, want %d %d %d", s.Gets, s.Hits, s.Misses, gets, hits, gets-hits)
+	}
+}
