@@ -357,15 +357,8 @@ func TestGetRefAgainstOneWritersProgress(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
 	other := &RefManager{m: m.m, counter: m.counter}
-	k, _ := collidingIDs(m)
-	c := m.cacheFor()
-	var slotmates []ContainerID
-	for i := 0; len(slotmates) < 8; i++ {
-		id := fmt.Sprint("mate-", i)
-		if pendingIndex(c.hash(id)) == pendingIndex(c.hash(k.ID)) {
-			slotmates = append(slotmates, BuildContainerID("containerd", id))
-		}
-	}
+	ids := idsSharingASlot(m, 9)
+	k, slotmates := ids[0], ids[1:]
 	const N = 30000
 	refs := make([]*v1.ObjectReference, N+1)
 	for v := range refs {

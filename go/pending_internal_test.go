@@ -38,15 +38,7 @@ func TestSetRefThenClearRefLeavesNothing(t *testing.T) {
 func TestPendingSlotsSharedByKeysKeepEveryPointer(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
-	c := m.cacheFor()
-	var ids []ContainerID
-	want := pendingIndex(c.hash("shared-0"))
-	for i := 0; len(ids) < 5; i++ {
-		id := fmt.Sprint("shared-", i)
-		if pendingIndex(c.hash(id)) == want {
-			ids = append(ids, BuildContainerID("containerd", id))
-		}
-	}
+	ids := idsSharingASlot(m, 5)
 	refs := make([]*v1.ObjectReference, len(ids))
 	for i, id := range ids {
 		refs[i] = &v1.ObjectReference{Name: id.ID}
@@ -206,17 +198,23 @@ func TestSetRefCachingAtOnceDropsAnOlderPendingSet(t *testing.T) {
 	}
 }
 
-// collidingIDs returns two keys whose sets share one pending slot.
-func collidingIDs(m *RefManager) (k, l ContainerID) {
+// idsSharingASlot returns n keys whose sets share one pending slot of m.
+func idsSharingASlot(m *RefManager, n int) []ContainerID {
 	c := m.cacheFor()
-	k = BuildContainerID("containerd", "slot-k")
-	want := pendingIndex(c.hash(k.ID))
-	for i := 0; ; i++ {
-		id := fmt.Sprint("slot-l-", i)
-		if pendingIndex(c.hash(id)) == want {
-			return k, BuildContainerID("containerd", id)
+	want := pendingIndex(c.hash("slot-0"))
+	var ids []ContainerID
+	for i := 0; len(ids) < n; i++ {
+		if id := fmt.Sprint("slot-", i); pendingIndex(c.hash(id)) == want {
+			ids = append(ids, BuildContainerID("containerd", id))
 		}
 	}
+	return ids
+}
+
+// collidingIDs returns two keys whose sets share one pending slot.
+func collidingIDs(m *RefManager) (k, l ContainerID) {
+	ids := idsSharingASlot(m, 2)
+	return ids[0], ids[1]
 }
 
 // A ClearRef of a pending set, racing with a SetRef of another key whose
