@@ -41,9 +41,9 @@ import (
 // another RefManager value, Load, ClearPod, Retain, or a ClearRef that
 // removed another stamp): a slot is judged by its stamp and "seen" exactly
 // as a cache entry is, so a stale one costs at most a copy. Like a stale
-// cache entry, it keeps its reference reachable until a GetRef, SetRef or
-// ClearRef of its key (a SetRef of another key that needs its slot moves it
-// into the cache, where it stays as such an entry would).
+// cache entry, it keeps its reference reachable until a GetRef or SetRef of
+// its key (a SetRef of another key that needs its slot moves it into the
+// cache, where it stays as such an entry would).
 type pendingSets struct {
 	tags  [pendingSlots]atomic.Uint32
 	slots [pendingSlots]pendingSet
