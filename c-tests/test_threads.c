@@ -112,7 +112,7 @@ static void *worker(void *arg) {
 #define COUNTER_READERS 3
 
 static kuberef_manager *counted;
-static int writer_done;
+static int writer_done, readers_ready;
 
 /* Rewrites key 0 (and sometimes clears it, or writes key 1) in bursts. */
 static void *counter_writer(void *arg) {
@@ -122,6 +122,10 @@ static void *counter_writer(void *arg) {
   unsigned long i;
   unsigned long bad = 0;
   (void)arg;
+  /* Writes start once every reader has read: on a busy machine, or with
+   * threads taking turns (valgrind), the readers could otherwise start after
+   * the last write and never see a window. */
+  while (__atomic_load_n(&readers_ready, __ATOMIC_ACQUIRE) < COUNTER_READERS) sched_yield();
   for (i = 1; i <= COUNTER_WRITES; i++) {
     id = key_id(key, "counted", i % 5 == 0);
     fill(&r, fields, i);
@@ -173,6 +177,7 @@ static void *counter_reader(void *arg) {
     cached = s == KUBEREF_OK ? 1 : 2;
     cached_n = n;
     cached_at = c1;
+    if (stable == 1) __atomic_add_fetch(&readers_ready, 1, __ATOMIC_RELEASE);
   }
   pthread_mutex_lock(&report);
   CHECK(bad == 0);
