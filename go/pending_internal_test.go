@@ -218,10 +218,9 @@ func collidingIDs(m *RefManager) (k, l ContainerID) {
 }
 
 // A ClearRef of a pending set, racing with a SetRef of another key whose
-// set takes the same slot and moves the first into the cache: ClearRef must
-// drop it there. (Judged by the slot alone, it dropped nothing, and the
-// cleared reference stayed cached until its key was read or stored again,
-// which for a container ID is never.)
+// set takes the same slot and moves the first into the cache: ClearRef
+// drops it there, as a cleared reference must not stay reachable until its
+// key is read or stored again, which for a container ID is never.
 func TestClearRefRacingASlotMoveLeavesNothing(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
@@ -254,9 +253,8 @@ func TestClearRefRacingASlotMoveLeavesNothing(t *testing.T) {
 
 // The same without hooks: goroutines each storing and clearing their own
 // keys, as the kubelet's pod workers do. Afterwards the library is empty,
-// and so are the cache and the pending slots. (Before ClearRef dropped
-// moved sets, 500 to 4,400 entries were left, and over rounds they filled
-// the cache to where it evicts live ones.)
+// and so are the cache and the pending slots: leftovers would accumulate
+// over rounds and fill the cache to where it evicts live entries.
 func TestSetRefClearRefChurnLeavesNoPointers(t *testing.T) {
 	const workers, each = 4, 20000
 	m := NewRefManager()
