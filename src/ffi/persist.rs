@@ -77,7 +77,10 @@ pub unsafe extern "C" fn kuberef_save(
 /// concurrent writers the manager ends up holding exactly the file's
 /// references (references others set during the load are kept).
 /// Anything but a regular file is refused without being opened (a symbolic
-/// link is followed), and the file is opened without blocking. Its header
+/// link is followed), also when the path changes during the call, on Linux
+/// with `/proc` mounted (elsewhere such a change can have a special file
+/// opened, without blocking, then refused), and the file is opened without
+/// blocking. Its header
 /// is checked against its real size and against what its record count can
 /// need, then the whole file is checked (every record and the checksum)
 /// before anything changes, in memory that does not depend on the file's

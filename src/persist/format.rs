@@ -381,36 +381,81 @@ pub struct SnapshotReader<R> {
 
 impl SnapshotReader<File> {
     /// Opens the snapshot file at `path` (following symbolic links) without
-    /// blocking: the open does not wait for a FIFO's writer or a device, and
-    /// anything but a regular file is [`LoadError::NotRegular`], judged from
-    /// the path before it is opened (opening a device or a FIFO can have
-    /// effects; one the caller may not open is still not a regular file)
-    /// and again from the open descriptor. Then checks the header against
-    /// the file's size (see [`decode_header`]).
+    /// blocking, and without opening anything but a regular file: anything
+    /// else is [`LoadError::NotRegular`] (opening a device or a FIFO can
+    /// have effects; one the caller may not open is still not a regular
+    /// file). See [`open_regular`] for how, and for the one case where a
+    /// special file can be opened (never blocking, still refused). Then
+    /// checks the header against the file's size (see [`decode_header`]).
     pub fn open(path: &Path) -> Result<Self, LoadError> {
-        // Other errors (a directory on the way that cannot be searched, a
-        // loop of links) are left to the open, which reports them.
-        match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_file() => return Err(LoadError::NotRegular),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LoadError::NotFound),
-            _ => {}
-        }
-        // The path may have changed since: the descriptor is checked too.
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(path)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => LoadError::NotFound,
-                // open(2) of a Unix socket.
-                _ if e.raw_os_error() == Some(libc::ENXIO) => LoadError::NotRegular,
-                _ => LoadError::Io(e),
-            })?;
+        let file = open_regular(path)?;
         let meta = file.metadata().map_err(LoadError::Io)?;
         if !meta.is_file() {
             return Err(LoadError::NotRegular);
         }
         SnapshotReader::new(file, meta.len())
+    }
+}
+
+/// The regular file at `path`, opened for reading without blocking.
+///
+/// On Linux the path is resolved (following links) to an `O_PATH`
+/// descriptor, which opens nothing, that descriptor's type is checked, and
+/// that same file is opened through `/proc/self/fd`: the path changing
+/// meanwhile changes nothing. Where that reopening fails or does not give
+/// the same file (no `/proc`), and on other systems, the path is checked,
+/// then opened: a path changed in between to a special file then has it
+/// opened (without blocking), and the caller's check of the descriptor
+/// refuses it.
+fn open_regular(path: &Path) -> Result<File, LoadError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::io::AsRawFd;
+        let handle = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH)
+            .open(path)
+            .map_err(open_error)?;
+        let meta = handle.metadata().map_err(LoadError::Io)?;
+        if !meta.is_file() {
+            return Err(LoadError::NotRegular);
+        }
+        let through = format!("/proc/self/fd/{}", handle.as_raw_fd());
+        if let Ok(file) = read_nonblocking(Path::new(&through)) {
+            if let Ok(m) = file.metadata() {
+                if (m.dev(), m.ino()) == (meta.dev(), meta.ino()) {
+                    return Ok(file);
+                }
+            }
+        }
+    }
+    // Other errors (a directory on the way that cannot be searched, a loop
+    // of links) are left to the open, which reports them.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(LoadError::NotRegular),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(LoadError::NotFound),
+        _ => {}
+    }
+    read_nonblocking(path).map_err(open_error)
+}
+
+/// `path` opened for reading, without waiting for a FIFO's writer or a
+/// device, and never as a controlling terminal.
+fn read_nonblocking(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// The load error of a failed open.
+fn open_error(e: io::Error) -> LoadError {
+    match e.kind() {
+        io::ErrorKind::NotFound => LoadError::NotFound,
+        // open(2) of a Unix socket.
+        _ if e.raw_os_error() == Some(libc::ENXIO) => LoadError::NotRegular,
+        _ => LoadError::Io(e),
     }
 }
 

@@ -17,8 +17,9 @@
 //! # Load
 //!
 //! [`RefManager::load`] refuses anything but a regular file without
-//! opening it, and opens the file without blocking; a symbolic link at the
-//! path is followed. It checks the header against the file's real size,
+//! opening it, also when the path changes during the call (on Linux, where
+//! `/proc` is mounted: see `format::open_regular`), and opens the file
+//! without blocking; a symbolic link at the path is followed. It checks the header against the file's real size,
 //! then makes two passes over the records through a fixed buffer: the first
 //! checks every record and the checksum, the second applies them. Memory never depends on what
 //! the header claims: at most one record's bytes are held at a time, so a

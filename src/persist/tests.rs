@@ -484,6 +484,93 @@ fn a_special_file_is_refused_without_being_opened() {
     fs::remove_dir_all(d).unwrap();
 }
 
+/// Opens an inotify descriptor watching `path` for opens; returns it.
+fn watch_opens(path: &Path) -> i32 {
+    // SAFETY: plain system calls; the path is a valid NUL-terminated string.
+    unsafe {
+        let ino = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+        assert!(ino >= 0);
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        assert!(libc::inotify_add_watch(ino, c.as_ptr(), libc::IN_OPEN) >= 0);
+        ino
+    }
+}
+
+/// How many open events `ino` (from [`watch_opens`]) has queued; reads them.
+fn opens_seen(ino: i32) -> usize {
+    let mut n = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: `buf` has that many writable bytes.
+        let k = unsafe { libc::read(ino, buf.as_mut_ptr().cast(), buf.len()) };
+        if k <= 0 {
+            return n;
+        }
+        n += k as usize / std::mem::size_of::<libc::inotify_event>();
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_path_swapped_to_a_fifo_during_loads_never_has_it_opened() {
+    // A link at the path flips between a snapshot and a FIFO while loads
+    // run: each load gets the snapshot or refuses the FIFO, and none opens
+    // it, whenever the flip falls between its check and its open.
+    let d = dir("swapped");
+    filled(2, "good").save(&d.join("good")).unwrap();
+    let fifo = fifo_in(&d);
+    let ino = watch_opens(&fifo);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let (d, stop) = (d.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let (at, next) = (d.join("path"), d.join("next"));
+            let mut flips = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let target = if flips.is_multiple_of(2) {
+                    "good"
+                } else {
+                    "fifo"
+                };
+                symlink(target, &next).unwrap();
+                fs::rename(&next, &at).unwrap();
+                flips += 1;
+            }
+        })
+    };
+    let path = d.join("path");
+    let m = RefManager::new();
+    let (mut loaded, mut refused) = (0, 0);
+    for _ in 0..50_000 {
+        match m.load(&path, LoadMode::Merge) {
+            Ok(2) => loaded += 1,
+            Err(LoadError::NotRegular) => refused += 1,
+            // Not there yet, before the first flip.
+            Err(LoadError::NotFound) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flipper.join().unwrap();
+    assert!(
+        loaded > 0 && refused > 0,
+        "{loaded} loaded, {refused} refused"
+    );
+    assert_eq!(opens_seen(ino), 0, "a load opened the FIFO");
+    // The watch works: an open of the FIFO is an event.
+    drop(
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap(),
+    );
+    assert!(opens_seen(ino) > 0);
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(ino) };
+    fs::remove_dir_all(d).unwrap();
+}
+
 #[test]
 fn a_symbolic_link_at_the_path_is_followed_by_load_and_replaced_by_save() {
     let d = dir("links");
