@@ -1,8 +1,8 @@
 package kuberef
 
 import (
-	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
 	"unsafe"
@@ -36,7 +36,8 @@ import (
 // whole, so a reader sees an old entry or a new one, each consistent.
 // Below maxCacheBits nothing is evicted (a full bucket doubles the cache),
 // so every pointer SetRef stored or GetRef returned stays the one GetRef
-// returns until its key changes.
+// returns until its key changes (except among equal IDs of 9 or more
+// runtimes: see storeLocked).
 type refCache struct {
 	slots []atomic.Pointer[cacheEntry] // bucketWays slots per bucket
 	// tags[i] is the tag of the entry in slots[i] (see tagOf), or 0: a
@@ -112,21 +113,49 @@ func (c *refCache) bucket(hash uint64) int {
 	return int(hash>>c.shift) * bucketWays
 }
 
-// hash hashes a container ID for the cache. An ID of 16 bytes or more is
-// hashed from its length and its last 16 bytes, mixed with the seed: every
-// lookup hashes, and runtimes' IDs are random hex, which those bytes tell
-// apart. IDs that share them share a bucket, which costs their lookups the
-// library's answer, never a wrong one. Shorter IDs are hashed whole.
+// hash hashes a container ID for the cache, every byte of it, mixed with
+// the seed: an ID of 16 to 64 bytes (a runtime's 64 hex digits) in
+// 8-byte words, the first 32 bytes and the last 32 (overlapping; 16 each
+// up to 32 bytes) in two independent folded multiplies and a third that
+// joins them, other lengths with hash/maphash. Only equal IDs (of
+// different runtimes) share a hash by construction; see storeLocked for
+// what a bucket full of them costs.
 func (c *refCache) hash(id string) uint64 {
 	n := len(id)
-	if n < 16 {
+	if n < 16 || n > 64 {
 		return maphash.String(c.seed.short, id)
 	}
-	tail := unsafe.Slice(unsafe.StringData(id[n-16:]), 16)
-	h := (binary.LittleEndian.Uint64(tail) ^ c.seed.words[1]) * c.seed.words[0]
-	h = (h ^ binary.LittleEndian.Uint64(tail[8:]) ^ uint64(n)) * 0x9E3779B97F4A7C15
-	return h ^ h>>29
+	// Words at 0 to n-8: inside the string. Native byte order: the hash
+	// only has to agree with itself in one process.
+	p := unsafe.Pointer(unsafe.StringData(id))
+	w := func(at int) uint64 { return *(*uint64)(unsafe.Add(p, at)) }
+	k0, k1 := c.seed.words[0], c.seed.words[1]^uint64(n)
+	if n <= 32 {
+		a := foldMul(w(0)^k0, w(8)^k1)
+		return foldMul(a^w(n-16)^mixA, w(n-8)^k0^mixB)
+	}
+	// Each word of a 32-byte half goes into one factor: two words per
+	// factor, one of them rotated so that the same change in both does
+	// not cancel out.
+	rot := func(x uint64) uint64 { return bits.RotateLeft64(x, 29) }
+	a := foldMul(w(0)^k0^rot(w(16)), w(8)^k1^rot(w(24)))
+	b := foldMul(w(n-32)^k1^rot(w(n-16)), w(n-24)^k0^rot(w(n-8)))
+	return foldMul(a^mixC, b^mixD)
 }
+
+// foldMul is the 128-bit product of a and b, its halves xored together.
+func foldMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// Constants that keep the hash's lanes apart (digits of pi).
+const (
+	mixA = 0x243f6a8885a308d3
+	mixB = 0x13198a2e03707344
+	mixC = 0xa4093822299f31d0
+	mixD = 0x082efa98ec4e6c89
+)
 
 // lookup returns the entry of (typ, id), whose hash is hash, or nil.
 func (c *refCache) lookup(hash uint64, typ, id string) *cacheEntry {
@@ -186,6 +215,18 @@ func (c *refCache) store(e *cacheEntry, evict, keep bool) *cacheEntry {
 	}
 	slots[at].Store(e)
 	return e
+}
+
+// splittable reports whether a bigger cache can split the bucket of an
+// entry with this hash: whether an entry there has another hash.
+func (c *refCache) splittable(hash uint64) bool {
+	b := c.bucket(hash)
+	for i := b; i < b+bucketWays; i++ {
+		if e := c.slots[i].Load(); e != nil && e.hash != hash {
+			return true
+		}
+	}
+	return false
 }
 
 // remove empties the slot holding e, if one does, so that the reference it
@@ -266,7 +307,10 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // Below maxCacheBits the cache never evicts: a store into a full bucket
 // doubles the cache instead, so that every reference SetRef stored (and
 // every copy GetRef made) stays cached (or pending) until its key is
-// cleared or stored again. The cache also grows, up to maxCacheBits, when
+// cleared or stored again. The one exception is a bucket whose 8 entries
+// all have the new entry's hash, which only equal IDs of 9 or more
+// runtimes have: no size would separate them, so one of them is evicted
+// (its key's next GetRef returns a copy). The cache also grows, up to maxCacheBits, when
 // the manager holds more than one reference per slotsPerRef slots; that
 // check (one call for the manager's Len) runs after every len(slots)/8
 // stores, at the first store with check true (GetRef's move of a pending
@@ -280,6 +324,12 @@ func (r *RefManager) storeLocked(e *cacheEntry, keep, check bool) *v1.ObjectRefe
 	}
 	cached := c.store(e, c.shift <= 64-maxCacheBits, keep)
 	for cached == nil { // a full bucket below the largest size
+		if !c.splittable(e.hash) {
+			// Every entry there has e's hash (equal IDs of 9 or more
+			// runtimes): no size separates them, one of them goes.
+			cached = c.store(e, true, keep)
+			break
+		}
 		c = r.grow(c, 65-c.shift)
 		cached = c.store(e, c.shift <= 64-maxCacheBits, keep)
 	}
@@ -308,8 +358,8 @@ func (r *RefManager) grow(c *refCache, bits uint) *refCache {
 	grown := newRefCache(bits, c.seed)
 	for i := range c.slots {
 		if e := c.slots[i].Load(); e != nil {
-			// Only keys that share the bytes the hash reads (see hash)
-			// can fill a bucket of the bigger cache: one of them goes.
+			// Only keys of one hash (see storeLocked) can fill a bucket
+			// of the bigger cache: one of them goes.
 			grown.store(e, true, false)
 		}
 	}

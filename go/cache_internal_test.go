@@ -176,6 +176,89 @@ func TestSetRefPointersSurviveConcurrentGrows(t *testing.T) {
 	}
 }
 
+// Every bit of every byte of an ID moves its cache hash, at every length
+// from 0 to 80 (each of the hash's forms and their edges).
+func TestCacheHashReadsEveryByte(t *testing.T) {
+	c := newRefCache(minCacheBits, newCacheSeed())
+	for n := 0; n <= 80; n++ {
+		id := make([]byte, n)
+		for i := range id {
+			id[i] = "0123456789abcdef"[(i*7+3)%16]
+		}
+		base := c.hash(string(id))
+		for at := 0; at < n; at++ {
+			for bit := 0; bit < 8; bit++ {
+				id[at] ^= 1 << bit
+				if c.hash(string(id)) == base {
+					t.Fatalf("an ID of %d bytes: flipping bit %d of byte %d left its hash", n, bit, at)
+				}
+				id[at] ^= 1 << bit
+			}
+		}
+	}
+}
+
+// IDs that differ in a few bytes anywhere (here 40 IDs of 64 bytes, alike
+// but for two bytes in the middle, and 40 of 20 bytes alike but for their
+// first two) hash apart: each keeps SetRef's pointer and the cache keeps
+// its first size. A hash of an ID's length and last 16 bytes put each group
+// in one bucket, which grew the cache to its largest size and then evicted.
+func TestIDsAlikeButForAFewBytesKeepTheirPointers(t *testing.T) {
+	for _, form := range []string{"%030x%02x%032x", "%02x%018x"} {
+		m := NewRefManager()
+		var ids []ContainerID
+		var refs []*v1.ObjectReference
+		for i := 0; i < 40; i++ {
+			var id string
+			if strings.Count(form, "%") == 3 {
+				id = fmt.Sprintf(form, 0, i, 0)
+			} else {
+				id = fmt.Sprintf(form, i, 0)
+			}
+			ids = append(ids, BuildContainerID("containerd", id))
+			refs = append(refs, &v1.ObjectReference{Name: fmt.Sprintf("web-%d", i)})
+			m.SetRef(ids[i], refs[i])
+			m.GetRef(ids[i]) // into the cache
+		}
+		for i := range ids {
+			if got, ok := m.GetRef(ids[i]); !ok || got != refs[i] {
+				t.Fatalf("%s: GetRef(%v) = %p %v, want SetRef's %p", form, ids[i], got, ok, refs[i])
+			}
+		}
+		if c := m.cache.Load(); 64-c.shift != minCacheBits {
+			t.Errorf("%s: the cache grew to %d slots for %d references", form, len(c.slots), m.Len())
+		}
+		m.Close()
+	}
+}
+
+// One ID under 12 runtimes: 12 keys of one hash, which no cache size
+// separates. Their bucket keeps 8 of them and the cache its first size;
+// every GetRef still returns the stored reference (a copy for a key whose
+// entry was evicted). Before, the ninth doubled the cache up to its
+// largest size (32,768 slots for 12 references).
+func TestEqualIDsOfManyRuntimesDoNotGrowTheCache(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	const runtimes = 12
+	var ids []ContainerID
+	for i := 0; i < runtimes; i++ {
+		id := BuildContainerID(fmt.Sprintf("runtime-%d", i), strings.Repeat("ab", 32))
+		ids = append(ids, id)
+		m.SetRef(id, &v1.ObjectReference{Name: fmt.Sprintf("web-%d", i)})
+	}
+	for round := 0; round < 3; round++ {
+		for i, id := range ids {
+			if got, ok := m.GetRef(id); !ok || got.Name != fmt.Sprintf("web-%d", i) {
+				t.Fatalf("GetRef(%v) = %+v %v", id, got, ok)
+			}
+		}
+	}
+	if c := m.cache.Load(); 64-c.shift != minCacheBits {
+		t.Errorf("the cache grew to %d slots for %d references", len(c.slots), m.Len())
+	}
+}
+
 // A copy GetRef made never replaces an entry for the same stored reference:
 // the pointer cached first (here SetRef's) is the one every GetRef returns.
 func TestACopyDoesNotReplaceTheSameStoredReference(t *testing.T) {

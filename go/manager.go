@@ -23,9 +23,9 @@ import (
 // reference built once from the library's copy and shared by every later
 // GetRef until the stored reference changes. The binding's cache of these
 // pointers grows with the manager and drops none of them until it reaches
-// 32,768 slots (about 8,000 references); at that size it may drop one, and
-// the next GetRef of its key builds the reference again from the library's
-// copy. Treat references as read-only once stored or returned, as the
+// 32,768 slots (about 8,000 references), unless 9 or more runtimes store
+// one container ID; then it may drop one, and the next GetRef of its key
+// builds the reference again from the library's copy. Treat references as read-only once stored or returned, as the
 // kubelet does.
 //
 // Differences from upstream, all implied by storing copies outside the Go heap:
