@@ -13,7 +13,9 @@ import (
 
 // A run's results: for each suite (a file name under baseline/ and swap/,
 // e.g. "tests" for tests.json) and package, each test's (and subtest's) last
-// outcome, from go test -json or go tool test2json output.
+// outcome, from go test -json or go tool test2json output, and the
+// package's test binary's ("(package)"): "fail" if any run of it failed (a
+// per-test suite runs the binary once for each test), else its last.
 type results map[string]map[string]map[string]string // suite -> package -> test -> pass|fail|skip
 
 type event struct {
@@ -49,6 +51,9 @@ func load(dir string) (results, error) {
 			case "pass", "fail", "skip":
 				if e.Test == "" {
 					e.Test = "(package)"
+					if r[suite][e.Package][e.Test] == "fail" {
+						break // one failed run fails the binary
+					}
 				}
 				r[suite][e.Package][e.Test] = e.Action
 			}

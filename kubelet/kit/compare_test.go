@@ -42,6 +42,10 @@ func TestCompare(t *testing.T) {
 		// Every test passed, then the binary failed: a race or a panic after
 		// the tests, or TestMain's exit status.
 		{"a test binary that fails after its tests", []string{passA, passB, pkgPass}, []string{passA, passB, pkgFail}, "1 upstream tests"},
+		// A suite that runs each test in a process of its own (per-test):
+		// one process failed after its test passed, the next passed.
+		{"one per-test process that fails after its test", []string{passA, pkgPass, passB, pkgPass},
+			[]string{passA, pkgFail, passB, pkgPass}, "1 upstream tests"},
 		// A package that does not build has only its own failure.
 		{"a swap that does not build", []string{passA, passB, pkgPass},
 			[]string{`{"Action":"fail","Package":"p","FailedBuild":"p"}`}, "3 upstream tests"},
