@@ -314,8 +314,8 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // the manager holds more than one reference per slotsPerRef slots; that
 // check (one call for the manager's Len) runs after every len(slots)/8
 // stores, at the first store with check true (GetRef's move of a pending
-// set passes false: GetRef makes no call into the library while nothing in
-// the manager changes). At maxCacheBits a store into a full bucket evicts a
+// set passes false: a GetRef that finds its reference in Go makes no call
+// into the library while nothing in the manager changes). At maxCacheBits a store into a full bucket evicts a
 // random entry.
 func (r *RefManager) storeLocked(e *cacheEntry, keep, check bool) *v1.ObjectReference {
 	c := r.cache.Load()

@@ -17,8 +17,9 @@
 // kuberef.pc). Build with -tags kuberef_static to link libkuberef.a into the
 // Go binary instead. See docs/go.md in the repository.
 //
-// Each operation is one cgo call, with these exceptions: GetRef makes none
-// while nothing in the manager has changed, and two when it copies a changed
+// Each operation is one cgo call, with these exceptions: GetRef of a cached
+// reference makes none while nothing in the manager has changed (a miss
+// makes its one call), and two when it copies a changed
 // reference (three for one of more than 137 bytes of text); GetRef and
 // ClearRef make none for an ID longer than MaxStringLen; NewRefManager,
 // the first Global, Snapshot and ForEach make two (ForEach's callback runs

@@ -242,8 +242,10 @@ type refBlock struct {
 // GetRef returns the reference stored under id, or (nil, false) if there is
 // none (upstream GetRef). The reference is shared (see RefManager): while the
 // stored reference stays the same, every call returns the same pointer.
-// While nothing in the manager changes, GetRef does not call into the
-// library (its change counter is read from Go); after a change, one call
+// While nothing in the manager changes, GetRef of a reference it has
+// cached does not call into the library (its change counter is read from
+// Go; a key with nothing stored is not cached and costs one call, which
+// copies nothing); after a change, one call
 // that copies nothing tells whether the cached reference is still the
 // stored one, and only a new stored reference is copied (its seven strings
 // share one allocation with it).
