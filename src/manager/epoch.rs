@@ -31,6 +31,10 @@
 //! more than [`Domain::quiescent`] looks at: what they unlink then always
 //! goes through a collection.
 //!
+//! After `fork`, the child's one thread keeps its slot under the child's
+//! IDs and every other slot is freed: the parent's other threads are not in
+//! the child (see [`after_fork_in_child`]).
+//!
 //! Pins nest: a thread that pins while pinned (a `with_ref` callback that
 //! reads another manager) keeps its first announcement until the outermost
 //! guard is dropped.
@@ -182,6 +186,47 @@ fn announce(slot: &AtomicU64, word: u64) {
     fence(Ordering::SeqCst);
 }
 
+/// Registers, once, what a child process does right after `fork` (see
+/// [`after_fork_in_child`]); called before the first claim of a slot, so
+/// before any owner word names a thread.
+#[cfg(all(target_os = "linux", not(feature = "shuttle")))]
+fn watch_forks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a function of this library to run in the child
+        // after a fork; glibc drops a library's handlers when it is unloaded.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    });
+}
+
+/// Runs in a child process right after `fork`, in its one thread (the one
+/// that forked). That thread's dedicated slot gets an owner word with the
+/// child's IDs: left with the parent's, a descendant that the kernel gives
+/// the parent's process ID would judge it a slot of its own exited thread
+/// and free it while the thread uses it. Every other slot is a parent
+/// thread's, which the child does not have: each is freed (a borrowed one
+/// the forking thread is pinned with stays), so it no longer holds the
+/// epoch back. Only atomics, the thread's own state and two system calls.
+#[cfg(all(target_os = "linux", not(feature = "shuttle")))]
+extern "C" fn after_fork_in_child() {
+    let d = domain();
+    let (own, depth, pinned_at) = LOCAL.with(|l| (l.own.get(), l.depth.get(), l.pinned_at.get()));
+    for (i, owner) in d.owners.iter().enumerate() {
+        let o = Owner(owner.load(Ordering::Relaxed));
+        if i == own {
+            owner.store(Owner::me_after(o).0, Ordering::SeqCst);
+        } else if d.slots[i].0.load(Ordering::Relaxed) != FREE {
+            owner.store(o.released().0, Ordering::SeqCst);
+            d.slots[i].0.store(FREE, Ordering::SeqCst);
+        }
+    }
+    for i in DEDICATED..DEDICATED + BORROWED {
+        if depth == 0 || pinned_at != i {
+            d.slots[i].0.store(FREE, Ordering::SeqCst);
+        }
+    }
+}
+
 impl Domain {
     /// Pins the calling thread (see the module docs).
     #[inline(always)]
@@ -216,6 +261,8 @@ impl Domain {
     /// back those of exited threads), or `BORROWS` if none is left.
     #[cold]
     fn claim(&self) -> usize {
+        #[cfg(all(target_os = "linux", not(feature = "shuttle")))]
+        watch_forks();
         if self.claimed.load(Ordering::SeqCst) >= REAP_FROM {
             self.reap();
         }
@@ -460,6 +507,53 @@ mod tests {
             std::thread::yield_now();
         }
         assert!(all_free(), "a borrowed slot stayed taken");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_forked_child_owns_the_slot_of_its_thread_and_frees_the_others() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        let d = domain();
+        let mine = d.pin().slot();
+        assert!(mine < DEDICATED);
+        // A thread that stays alive (pinned) in the parent.
+        let (slot_tx, slot_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let g = domain().pin();
+            slot_tx.send(g.slot()).unwrap();
+            stop_rx.recv().unwrap();
+        });
+        let theirs = slot_rx.recv().unwrap();
+        // SAFETY: the child only loads atomics, makes system calls and
+        // exits without running anything of the parent's.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            let me = Owner(d.owners[mine].load(Ordering::SeqCst));
+            let freed = d.slots[theirs].0.load(Ordering::SeqCst) == FREE;
+            let code = if me.ids() != Owner::current() {
+                1
+            } else if !freed {
+                2
+            } else {
+                0
+            };
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(child > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for the child started above.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        stop_tx.send(()).unwrap();
+        other.join().unwrap();
+        assert!(libc::WIFEXITED(status), "child status {status:#x}");
+        match libc::WEXITSTATUS(status) {
+            0 => {}
+            1 => panic!("the child's slot {mine} still names the parent's thread"),
+            2 => panic!("the parent thread's slot {theirs} is still taken in the child"),
+            c => panic!("child exit {c}"),
+        }
     }
 
     #[cfg(target_os = "linux")]

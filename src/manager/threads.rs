@@ -8,9 +8,12 @@
 //! (`tgkill(pid, tid, 0)` fails with `ESRCH`): a live thread is never
 //! taken for an exited one. An ID the kernel has since given to a new
 //! thread makes an exited thread look alive, which only keeps its slot.
-//! Owners from another process (a slot inherited across `fork`) are never
-//! judged, nor are threads whose IDs are unknown (0: other systems, and
-//! Shuttle's simulated threads).
+//! Owners from another process are never judged, nor are threads whose IDs
+//! are unknown (0: other systems, and Shuttle's simulated threads). A child
+//! process rewrites the slot its forking thread inherited with its own IDs
+//! (see `epoch::after_fork_in_child`): judged by the parent's IDs, that live
+//! thread would pass for an exited one in a descendant the kernel gives the
+//! parent's process ID.
 
 /// Bits of a process or thread ID (Linux's `PID_MAX_LIMIT` is 2^22).
 const ID_BITS: u32 = 22;
@@ -32,6 +35,20 @@ impl Owner {
     pub(super) fn me_after(previous: Owner) -> Owner {
         let generation = (previous.0 >> (2 * ID_BITS)).wrapping_add(1);
         Owner((generation << (2 * ID_BITS)) | current_ids())
+    }
+
+    /// The owner's process and thread IDs (0 and 0 for nobody).
+    #[cfg(test)]
+    pub(super) fn ids(self) -> (u64, u64) {
+        ((self.0 & IDS) >> ID_BITS, self.0 & ID_MASK)
+    }
+
+    /// The calling thread's process and thread IDs, as [`Owner::ids`] gives
+    /// them (0 and 0 where unknown).
+    #[cfg(test)]
+    pub(super) fn current() -> (u64, u64) {
+        let ids = current_ids();
+        (ids >> ID_BITS, ids & ID_MASK)
     }
 
     /// This owner with its IDs taken away: the slot is nobody's.
