@@ -70,6 +70,7 @@ bench: bench-build
 	@bash bench/run.sh $(BENCH_OUT) $(BENCH_ROUNDS) $(BENCH_MEM) --reps $(BENCH_REPS) $(BENCH_FLAGS)
 
 bench-smoke: bench-build
+	cd bench/go && $(GO) vet ./table && $(GO) test -count=1 ./table
 	@bash bench/run.sh $(BENCH_OUT)/smoke 1 10000 --quick --check
 	@bash bench/ab.sh --runs 1 setclear 2000 1000 3 $(BLIB) | grep -q 'setclear: min [0-9]'
 	@bash bench/ab.sh --runs 1 get 2000 1000 0 $(BLIB) | grep -q 'get: min [0-9]'

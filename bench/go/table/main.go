@@ -182,13 +182,19 @@ func main() {
 	}
 
 	t := &tally{}
-	n := 0
-	for _, v := range samples {
-		if len(v) > n {
-			n = len(v)
+	// Samples per cell: one per round for a sized cell; generate and the
+	// cgo floor print one after each size's fill and are pooled.
+	nSized, nPooled := 0, 0
+	for k, v := range samples {
+		switch {
+		case k.op == "mem":
+		case k.stored > 0:
+			nSized = max(nSized, len(v))
+		default:
+			nPooled = max(nPooled, len(v))
 		}
 	}
-	fmt.Printf("Median ns/op over up to %d samples per cell. Ratios: ✓/✗ against the target in brackets; no bracket, shown for information.\n\n", n)
+	fmt.Printf("Median ns/op over up to %d samples per cell (up to %d for GenerateContainerRef and the cgo floor, pooled over the sizes). Ratios: ✓/✗ against the target in brackets; no bracket, shown for information. A ratio is printed with enough digits to show which side of its target it is on.\n\n", nSized, nPooled)
 	fmt.Println("| operation | stored refs | kuberef from C | GLib from C | kuberef from Go | upstream Go | Rust floor (no FFI) | C / upstream Go | C / GLib | Go binding / upstream Go |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, o := range ops {
@@ -237,7 +243,15 @@ func main() {
 		fmt.Println()
 	}
 
-	if impls[implBound] {
+	if !impls[implBound] {
+		for _, o := range ops {
+			if o.targetBound > 0 {
+				for _, s := range sizes {
+					t.notMeasured(o.label+", "+fmtNum(s)+", C / copy bound", fmt.Sprintf("≤ %.1f", o.targetBound))
+				}
+			}
+		}
+	} else {
 		fmt.Printf("\nThe copy bounds (%s: the same keys in one hash table with no lock and no counters, hashed with the library's hash; safe only with one thread writing and none reading meanwhile). GetRef: a lookup that compares the key and copies the fields into a buffer, as kuberef_get_ref must. SetRef + ClearRef: the key and the fields copied into a new allocation and inserted, then found, removed and freed, as a store that keeps no pointer into the caller's memory must. ns/op, and kuberef from C against them:\n\n", implBound)
 		fmt.Println("| operation | stored refs | copy bound | kuberef from C | C / bound |")
 		fmt.Println("|---|---:|---:|---:|---:|")
@@ -258,11 +272,16 @@ func main() {
 		fmt.Printf("\nScale, GetRef 1 thread, time at %s stored / time at %s (target: at most upstream Go's own):", fmtNum(hi), fmtNum(lo))
 		for _, impl := range []string{implC, implGLib, implGo, implUp, implFloor} {
 			a, b := get(impl, "get1", hi), get(impl, "get1", lo)
-			if math.IsNaN(a) || math.IsNaN(b) {
+			judged := impl == implC || impl == implGo
+			if math.IsNaN(a) || math.IsNaN(b) || (judged && math.IsNaN(upScale)) {
+				if judged {
+					t.notMeasured("scale "+impl, "≤ upstream Go's own")
+					fmt.Printf(" %s — ✗;", impl)
+				}
 				continue
 			}
 			target := 0.0
-			if impl == implC || impl == implGo {
+			if judged {
 				target = upScale
 			}
 			fmt.Printf(" %s %s;", impl, t.scale("scale "+impl, a/b, target))
@@ -283,7 +302,9 @@ func main() {
 			}
 		}
 	}
-	if memN > 0 {
+	if memN == 0 {
+		t.notMeasured("memory per ref, kuberef / Go", "≤ 0.7")
+	} else {
 		fmt.Printf("\nMemory at %s stored refs, bytes per ref: kuberef %s (RSS growth), upstream Go %s (HeapInuse growth after GC); kuberef / Go %s.\n",
 			fmtNum(memN), ns(memC), ns(memUp), t.ratio("memory per ref, kuberef / Go", memC, memUp, 0.7))
 	}
@@ -309,8 +330,7 @@ func (t *tally) ratio(what string, a, b, target float64) string {
 			return "—"
 		}
 		goal := fmt.Sprintf("≤ %.1f", target)
-		t.missed++
-		t.misses = append(t.misses, fmt.Sprintf("%s: not measured, target %s", what, goal))
+		t.notMeasured(what, goal)
 		return fmt.Sprintf("— ✗ (%s)", goal)
 	}
 	r := a / b
@@ -318,6 +338,13 @@ func (t *tally) ratio(what string, a, b, target float64) string {
 		return fmt.Sprintf("%.2f", r)
 	}
 	return t.judge(what, r, target, "%.1f")
+}
+
+// notMeasured counts a target whose numbers are missing as missed: the
+// table never claims a target it has no numbers for.
+func (t *tally) notMeasured(what, goal string) {
+	t.missed++
+	t.misses = append(t.misses, fmt.Sprintf("%s: not measured, target %s", what, goal))
 }
 
 // scale formats a growth ratio against a target that is itself measured.
@@ -332,11 +359,25 @@ func (t *tally) scale(what string, r, target float64) string {
 // a ✗ and the target (printed with targetFormat).
 func (t *tally) judge(what string, r, target float64, targetFormat string) string {
 	goal := fmt.Sprintf("≤ "+targetFormat, target)
+	v := sideOf(r, target)
 	if r <= target {
 		t.met++
-		return fmt.Sprintf("%.2f ✓ (%s)", r, goal)
+		return fmt.Sprintf("%s ✓ (%s)", v, goal)
 	}
 	t.missed++
-	t.misses = append(t.misses, fmt.Sprintf("%s: %.2f, target %s", what, r, goal))
-	return fmt.Sprintf("%.2f ✗ (%s)", r, goal)
+	t.misses = append(t.misses, fmt.Sprintf("%s: %s, target %s", what, v, goal))
+	return fmt.Sprintf("%s ✗ (%s)", v, goal)
+}
+
+// sideOf formats r with two decimals, or with more (up to five) where two
+// would put it on the other side of target than it is (1.0044 against a
+// target of 1.0 prints as 1.004, not 1.00).
+func sideOf(r, target float64) string {
+	for d := 2; d < 5; d++ {
+		v := fmt.Sprintf("%.*f", d, r)
+		if x, err := strconv.ParseFloat(v, 64); err == nil && (x <= target) == (r <= target) {
+			return v
+		}
+	}
+	return fmt.Sprintf("%.5f", r)
 }
