@@ -301,6 +301,34 @@ static void test_big_strings(void) {
   kuberef_manager_free(m);
 }
 
+static void test_strings_at_the_limit(void) {
+  /* The limit is inclusive: a field or an ID of exactly KUBEREF_MAX_STR_LEN
+   * bytes is accepted by every export that takes one; a byte more is not. */
+  kuberef_manager *m = kuberef_manager_new();
+  size_t max = (size_t)KUBEREF_MAX_STR_LEN;
+  char *s = (char *)malloc(max);
+  kuberef_container_id id;
+  kuberef_object_reference r = mkref("ok", "f");
+  uint64_t stamp = 0;
+  memset(s, 'm', max);
+  id.type = S("containerd");
+  id.id = S("at-the-limit");
+  r.uid.ptr = s;
+  r.uid.len = max;
+  CHECK_STATUS(kuberef_set_ref(m, &id, &r), KUBEREF_OK);
+  CHECK_STATUS(kuberef_get_stamp(m, &id, &stamp), KUBEREF_OK);
+  CHECK(kuberef_len(m) == 1);
+  id.id.ptr = s;
+  id.id.len = max;
+  CHECK_STATUS(kuberef_clear_ref(m, &id), KUBEREF_NOT_FOUND);
+  r.uid.len = max + 1;
+  id.id = S("over-the-limit");
+  CHECK_STATUS(kuberef_set_ref(m, &id, &r), KUBEREF_INVALID_ARGUMENT);
+  CHECK(kuberef_len(m) == 1);
+  free(s);
+  kuberef_manager_free(m);
+}
+
 /* Whether view v lies inside view in (both non-empty). */
 static int inside(kuberef_str v, kuberef_str in) {
   return v.len > 0 && in.len > 0 && v.ptr >= in.ptr && v.ptr + v.len <= in.ptr + in.len;
@@ -801,6 +829,7 @@ int main(void) {
   test_buffer_protocol();
   test_bad_input();
   test_big_strings();
+  test_strings_at_the_limit();
   test_upstream_field_path();
   test_upstream_generate();
   test_generate_lists_and_gate();

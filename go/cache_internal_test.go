@@ -309,6 +309,28 @@ func identityFixtures(n int) ([]ContainerID, []*v1.ObjectReference) {
 	return ids, refs
 }
 
+// A reference removed behind the cache's back (ClearPod removes in the
+// library and leaves the Go cache alone): the GetRef that finds it gone
+// drops its entry, so the stale reference is not kept reachable.
+func TestGetRefNotFoundDropsTheStaleEntry(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	id := BuildContainerID("containerd", "gone")
+	m.SetRef(id, &v1.ObjectReference{Name: "x", UID: "pod-1"})
+	if _, ok := m.GetRef(id); !ok || m.cached(id) == nil {
+		t.Fatal("GetRef after SetRef: not found or not cached")
+	}
+	if n := m.ClearPod("pod-1"); n != 1 {
+		t.Fatalf("ClearPod = %d, want 1", n)
+	}
+	if ref, ok := m.GetRef(id); ok || ref != nil {
+		t.Fatalf("GetRef after ClearPod = %v, %v", ref, ok)
+	}
+	if e := m.cached(id); e != nil {
+		t.Fatalf("the stale entry stayed cached after GetRef found nothing: %+v", e)
+	}
+}
+
 // forget drops only the entry it was given: one that replaced it for the
 // same key (a concurrent SetRef's, for a newer reference) stays.
 func TestForgetDropsOnlyTheEntryItLookedUp(t *testing.T) {

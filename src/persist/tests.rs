@@ -232,6 +232,30 @@ fn read_err(bytes: &[u8]) -> LoadError {
 }
 
 #[test]
+fn reserved_header_flags_are_refused() {
+    let mut one = Vec::new();
+    encode_record(
+        &mut one,
+        ContainerIdRef::new(b"a", b"b"),
+        ObjectReferenceRef::default(),
+    );
+    let good = file_of(1, &one);
+    let mut r = SnapshotReader::new(Cursor::new(&good[..]), good.len() as u64).unwrap();
+    assert!(r.verify().is_ok());
+    // The same file with a reserved flag set and the header checksum
+    // recomputed, so that only the flags are wrong.
+    let mut bad = good.clone();
+    bad[12..16].copy_from_slice(&1u32.to_le_bytes());
+    let crc = Crc32::of(&bad[..36]);
+    bad[36..40].copy_from_slice(&crc.to_le_bytes());
+    let err = read_err(&bad);
+    assert!(
+        matches!(err, LoadError::Corrupt(Corrupt::Flags(1))),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_reader_says_precisely_what_is_wrong() {
     let mut one = Vec::new();
     encode_record(
