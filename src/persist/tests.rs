@@ -231,14 +231,20 @@ fn read_err(bytes: &[u8]) -> LoadError {
     r.verify().unwrap_err()
 }
 
-#[test]
-fn reserved_header_flags_are_refused() {
+/// The payload of one small record.
+fn one_record() -> Vec<u8> {
     let mut one = Vec::new();
     encode_record(
         &mut one,
         ContainerIdRef::new(b"a", b"b"),
         ObjectReferenceRef::default(),
     );
+    one
+}
+
+#[test]
+fn reserved_header_flags_are_refused() {
+    let one = one_record();
     let good = file_of(1, &one);
     let mut r = SnapshotReader::new(Cursor::new(&good[..]), good.len() as u64).unwrap();
     assert!(r.verify().is_ok());
@@ -257,12 +263,7 @@ fn reserved_header_flags_are_refused() {
 
 #[test]
 fn the_reader_says_precisely_what_is_wrong() {
-    let mut one = Vec::new();
-    encode_record(
-        &mut one,
-        ContainerIdRef::new(b"a", b"b"),
-        ObjectReferenceRef::default(),
-    );
+    let one = one_record();
     // A checksummed payload with one record too few (with room for two
     // records' lengths, so the header's count passes) or too many.
     let mut big = Vec::new();
