@@ -310,12 +310,13 @@ func (e *cacheEntry) setUnpublished(stamp, seen uint64) {
 // cleared or stored again. The one exception is a bucket whose 8 entries
 // all have the new entry's hash, which only equal IDs of 9 or more
 // runtimes have: no size would separate them, so one of them is evicted
-// (its key's next GetRef returns a copy). The cache also grows, up to maxCacheBits, when
-// the manager holds more than one reference per slotsPerRef slots; that
-// check (one call for the manager's Len) runs after every len(slots)/8
-// stores, at the first store with check true (GetRef's move of a pending
-// set passes false: a GetRef that finds its reference in Go makes no call
-// into the library while nothing in the manager changes). At maxCacheBits a store into a full bucket evicts a
+// (its key's next GetRef returns a copy). The cache also grows, up to
+// maxCacheBits, when the manager holds more than one reference per
+// slotsPerRef slots; that check (one call for the manager's Len) runs
+// after every len(slots)/8 stores, at the first store with check true
+// (GetRef's move of a pending set passes false: a GetRef that finds its
+// reference in Go makes no call into the library while nothing in the
+// manager changes). At maxCacheBits a store into a full bucket evicts a
 // random entry.
 func (r *RefManager) storeLocked(e *cacheEntry, keep, check bool) *v1.ObjectReference {
 	c := r.cache.Load()
