@@ -462,6 +462,32 @@ mod tests {
         assert!(w <= IDLE);
     }
 
+    #[test]
+    fn a_nested_pin_keeps_the_outer_announcement() {
+        let d = domain();
+        let outer = d.pin();
+        let slot = outer.slot();
+        let first = d.slots[slot].0.load(Ordering::SeqCst);
+        // The epoch moves past the outer pin's once (other tests' pins may
+        // hold it back a while).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while d.try_advance() <= first >> 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the epoch stayed at the outer pin's, 10 s later"
+            );
+            std::thread::yield_now();
+        }
+        let inner = d.pin();
+        assert_eq!(
+            d.slots[slot].0.load(Ordering::SeqCst),
+            first,
+            "a nested pin announced a later epoch over the outer pin's"
+        );
+        drop(inner);
+        drop(outer);
+    }
+
     /// The tests that need many threads' slots at once, or many free
     /// slots, run one at a time.
     static MANY_THREADS: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -507,6 +533,74 @@ mod tests {
             std::thread::yield_now();
         }
         assert!(all_free(), "a borrowed slot stayed taken");
+    }
+
+    /// A pin through a borrowed slot, as a thread beyond the dedicated ones
+    /// takes it; `local` is that thread's state.
+    fn borrowed_pin(local: &Local) -> Guard {
+        local.depth.set(1);
+        let slot = domain().borrow(local);
+        local.pinned_at.set(slot);
+        Guard { slot, local }
+    }
+
+    fn borrower() -> Local {
+        Local {
+            own: Cell::new(BORROWS),
+            pinned_at: Cell::new(0),
+            depth: Cell::new(0),
+        }
+    }
+
+    #[test]
+    fn a_borrowed_pin_holds_the_epoch_back() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        let d = domain();
+        let local = borrower();
+        let guard = borrowed_pin(&local);
+        let at = d.slots[guard.slot()].0.load(Ordering::SeqCst) >> 1;
+        // Pinned at `at`: the epoch may pass it once, never twice. (Held
+        // for a few milliseconds only: other tests wait for the epoch.)
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(20);
+        while std::time::Instant::now() < until {
+            assert!(
+                !Domain::freeable(at, d.try_advance()),
+                "the epoch went two past a borrowed pin"
+            );
+            std::thread::yield_now();
+        }
+        drop(guard);
+    }
+
+    #[test]
+    fn every_borrowed_slot_is_free_again_after_its_pin() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        let d = domain();
+        let idle = |i: usize| d.slots[i].0.load(Ordering::SeqCst) == IDLE;
+        // A borrowed slot is free or pinned, never idle (and one left idle
+        // would never be borrowed again: the pins below would wait forever).
+        let left_idle: Vec<usize> = (DEDICATED..DEDICATED + BORROWED)
+            .filter(|&i| idle(i))
+            .collect();
+        assert!(
+            left_idle.is_empty(),
+            "borrowed slots left idle: {left_idle:?}"
+        );
+        // As many pins held at once as there are borrowed slots take them all.
+        let locals: Vec<Local> = (0..BORROWED).map(|_| borrower()).collect();
+        let guards: Vec<Guard> = locals.iter().map(borrowed_pin).collect();
+        let mut slots: Vec<usize> = guards.iter().map(Guard::slot).collect();
+        slots.sort_unstable();
+        assert_eq!(slots, (DEDICATED..DEDICATED + BORROWED).collect::<Vec<_>>());
+        drop(guards);
+        // Other threads may borrow them again at once, but never leave one idle.
+        let left_idle: Vec<usize> = (DEDICATED..DEDICATED + BORROWED)
+            .filter(|&i| idle(i))
+            .collect();
+        assert!(
+            left_idle.is_empty(),
+            "borrowed slots left idle: {left_idle:?}"
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -558,6 +652,39 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
+    fn a_forked_child_frees_the_borrowed_slots_of_the_parents_threads() {
+        let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+        let d = domain();
+        // This thread has claimed a slot (so the fork handler is registered)
+        // and is not pinned at the fork; a borrowed slot is pinned, as by
+        // another thread of the parent.
+        drop(d.pin());
+        let local = borrower();
+        let guard = borrowed_pin(&local);
+        let slot = guard.slot();
+        // SAFETY: the child only loads an atomic and exits without running
+        // anything of the parent's.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            let freed = d.slots[slot].0.load(Ordering::SeqCst) == FREE;
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(if freed { 0 } else { 1 }) };
+        }
+        assert!(child > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for the child started above.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        drop(guard);
+        assert!(libc::WIFEXITED(status), "child status {status:#x}");
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "the parent's borrowed slot {slot} is still pinned in the child"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn exited_threads_give_their_slots_to_new_ones() {
         let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
         // Three times as many threads as dedicated slots, one after
@@ -569,6 +696,31 @@ mod tests {
                 "thread {k} borrowed: slots of exited threads were not taken back"
             );
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn threads_that_read_one_after_another_keep_the_slots_to_scan_few() {
+        // A domain of its own: the process's has slots other tests claimed.
+        let d = Domain {
+            epoch: AtomicU64::new(1),
+            claimed: AtomicUsize::new(0),
+            borrowing: AtomicBool::new(false),
+            slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
+            owners: [const { AtomicU64::new(0) }; DEDICATED],
+            reaped: std::sync::Mutex::new(None),
+        };
+        // Each claim from REAP_FROM on takes back the slots of the threads
+        // that exited before it (one just joined may not have left the
+        // kernel yet, and is taken back by a later claim).
+        for _ in 0..4 * REAP_FROM {
+            std::thread::scope(|s| s.spawn(|| d.claim()).join().unwrap());
+        }
+        let claimed = d.claimed.load(Ordering::SeqCst);
+        assert!(
+            claimed <= 2 * REAP_FROM,
+            "{claimed} slots claimed by threads that read one at a time"
+        );
     }
 
     #[cfg(target_os = "linux")]
