@@ -145,6 +145,26 @@ mod tests {
     }
 
     #[test]
+    fn a_live_thread_is_alive_right_after_an_exited_one_was_judged() {
+        let pid = current_pid();
+        let me = Owner::me_after(Owner(0));
+        let gone = std::thread::spawn(|| Owner::me_after(Owner(0)))
+            .join()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !gone.has_exited(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a joined thread, 10 s later"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // The check just made failed with ESRCH; a check that succeeds
+        // judges by its own result, not by that error.
+        assert!(!me.has_exited(pid), "the calling thread is alive");
+    }
+
+    #[test]
     fn generations_grow_and_survive_a_release() {
         let a = Owner::me_after(Owner(0));
         let b = Owner::me_after(a.released());
