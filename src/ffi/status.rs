@@ -120,3 +120,48 @@ pub extern "C" fn kuberef_status_message(status: u32) -> *const c_char {
             .as_ptr()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_up_to_the_last_has_a_message_and_no_later_one_does() {
+        for code in 0..=LAST_STATUS {
+            assert!(message(code).is_some(), "no message for status {code}");
+        }
+        assert_eq!(message(LAST_STATUS + 1), None);
+    }
+
+    #[test]
+    fn each_message_names_its_own_condition_and_no_other() {
+        let names = [
+            (KUBEREF_OK, "ok"),
+            (KUBEREF_NOT_FOUND, "no reference stored"),
+            (KUBEREF_NULL_ARGUMENT, "argument was NULL"),
+            (KUBEREF_INVALID_ARGUMENT, "invalid argument"),
+            (KUBEREF_BUFFER_TOO_SMALL, "buffer too small"),
+            (KUBEREF_INVALID_CONTAINER_ID, "invalid container ID"),
+            (KUBEREF_PANIC, "panicked"),
+            (KUBEREF_IO_ERROR, "I/O error"),
+            (KUBEREF_FILE_NOT_FOUND, "no references file"),
+            (KUBEREF_FILE_FOREIGN, "not a kuberef references file"),
+            (KUBEREF_FILE_VERSION, "version"),
+            (KUBEREF_FILE_TRUNCATED, "truncated"),
+            (KUBEREF_FILE_CORRUPT, "corrupt"),
+            (KUBEREF_SAVE_NOT_DURABLE, "could not be synced"),
+            (KUBEREF_FILE_NOT_REGULAR, "not a regular file"),
+        ];
+        assert_eq!(names.len() as u32, LAST_STATUS + 1);
+        for (code, name) in names {
+            for other in 0..=LAST_STATUS {
+                let text = message(other).unwrap().to_str().unwrap();
+                assert_eq!(
+                    text.contains(name),
+                    other == code,
+                    "status {other}'s message {text:?} and {name:?}, status {code}'s condition"
+                );
+            }
+        }
+    }
+}
