@@ -358,6 +358,23 @@ static void test_fifo_at_temp_name(void) {
   kuberef_manager_free(m);
 }
 
+/* A load the operating system refuses for a reason other than a missing
+ * file (here a path through a regular file: ENOTDIR) returns
+ * KUBEREF_IO_ERROR, writes no count and changes nothing. */
+static void test_load_io_error(void) {
+  kuberef_manager *m = kuberef_manager_new();
+  char file[128], through[160];
+  size_t n = 77;
+  path_in(file, "plain");
+  sprintf(through, "%s/refs", file);
+  write_bytes(file, "x", 1);
+  fill(m, 10, 2);
+  CHECK_STATUS(kuberef_load(m, S(through), KUBEREF_LOAD_REPLACE, &n), KUBEREF_IO_ERROR);
+  CHECK(n == 77 && kuberef_len(m) == 10);
+  unlink(file);
+  kuberef_manager_free(m);
+}
+
 static void test_status_codes(void) {
   kuberef_status codes[] = {KUBEREF_IO_ERROR,       KUBEREF_FILE_NOT_FOUND,   KUBEREF_FILE_FOREIGN,
                             KUBEREF_FILE_VERSION,   KUBEREF_FILE_TRUNCATED,   KUBEREF_FILE_CORRUPT,
@@ -380,6 +397,7 @@ int main(void) {
   test_special_files();
   test_lying_headers();
   test_fifo_at_temp_name();
+  test_load_io_error();
   test_status_codes();
   CHECK(entries_other_than(NULL, NULL) == 0);
   rmdir(dir);
