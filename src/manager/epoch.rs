@@ -496,7 +496,11 @@ mod tests {
     /// (claiming its slot) between two barriers, and returns the slots they
     /// pinned with; they have exited when it returns. They wait unpinned,
     /// so a thread waiting for a borrowed slot never waits on them.
-    fn slots_of_threads_alive_at_once(n: usize) -> Vec<usize> {
+    /// The slots `n` threads alive at once pinned with, each with its owner
+    /// word as the thread saw it (0 for a borrowed slot): read before the
+    /// thread exits, as a claim in another test may take the slot back
+    /// once it has.
+    fn slots_of_threads_alive_at_once(n: usize) -> Vec<(usize, u64)> {
         let barrier = std::sync::Barrier::new(n);
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..n)
@@ -504,8 +508,12 @@ mod tests {
                     s.spawn(|| {
                         barrier.wait();
                         let slot = domain().pin().slot();
+                        let owner = domain()
+                            .owners
+                            .get(slot)
+                            .map_or(0, |o| o.load(Ordering::SeqCst));
                         barrier.wait();
-                        slot
+                        (slot, owner)
                     })
                 })
                 .collect();
@@ -519,8 +527,11 @@ mod tests {
         // More threads than dedicated slots, alive at once.
         let n = DEDICATED + 8;
         let slots = slots_of_threads_alive_at_once(n);
-        assert!(slots.iter().all(|&s| s < DEDICATED + BORROWED));
-        assert!(slots.iter().any(|&s| s >= DEDICATED), "no thread borrowed");
+        assert!(slots.iter().all(|&(s, _)| s < DEDICATED + BORROWED));
+        assert!(
+            slots.iter().any(|&(s, _)| s >= DEDICATED),
+            "no thread borrowed"
+        );
         // Every borrowed slot is free again, once the other tests' threads
         // (which now borrow too) are between pins.
         let all_free = || {
@@ -733,11 +744,7 @@ mod tests {
         let slots = slots_of_threads_alive_at_once(n);
         let d = domain();
         assert!(d.claimed.load(Ordering::SeqCst) > QUICK_SCAN);
-        let mine: Vec<(usize, u64)> = slots
-            .into_iter()
-            .filter(|&s| s < DEDICATED)
-            .map(|s| (s, d.owners[s].load(Ordering::SeqCst)))
-            .collect();
+        let mine: Vec<(usize, u64)> = slots.into_iter().filter(|&(s, _)| s < DEDICATED).collect();
         assert!(!mine.is_empty());
         // Taken back: the owner word is no longer the exited thread's. A
         // thread just joined may still be leaving the kernel: look again,
