@@ -51,11 +51,9 @@ func BenchmarkSetClearBinding(b *testing.B) {
 	}
 }
 
-// BenchmarkLifecycleBinding is the kubelet's sequence for one container:
-// generate, SetRef, three GetRefs, ClearRef.
-func BenchmarkLifecycleBinding(b *testing.B) {
-	m := kuberef.NewRefManager()
-	defer m.Close()
+// lifecyclePods returns the keys and pods of the lifecycle benchmarks: 64
+// containers, each the second of its pod's two.
+func lifecyclePods() ([]kuberef.ContainerID, []*v1.Pod) {
 	const n = 64
 	ids := make([]kuberef.ContainerID, n)
 	pods := make([]*v1.Pod, n)
@@ -67,14 +65,62 @@ func BenchmarkLifecycleBinding(b *testing.B) {
 			Spec:       v1.PodSpec{Containers: []v1.Container{{Name: "app"}, {Name: "log-shipper"}}},
 		}
 	}
+	return ids, pods
+}
+
+// BenchmarkLifecycleBinding is the kubelet's sequence for one container:
+// generate, SetRef, three GetRefs, ClearRef.
+func BenchmarkLifecycleBinding(b *testing.B) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	ids, pods := lifecyclePods()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		k := i & (n - 1)
+		k := i & (len(ids) - 1)
 		ref, err := kuberef.GenerateContainerRef(pods[k], &pods[k].Spec.Containers[1])
 		if err != nil {
 			b.Fatal(err)
 		}
 		m.SetRef(ids[k], ref)
+		for g := 0; g < 3; g++ {
+			sink, _ = m.GetRef(ids[k])
+		}
+		m.ClearRef(ids[k])
+	}
+}
+
+// BenchmarkGenerateLifecycleBinding is the lifecycle's generate alone.
+func BenchmarkGenerateLifecycleBinding(b *testing.B) {
+	_, pods := lifecyclePods()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k := i & (len(pods) - 1)
+		ref, err := kuberef.GenerateContainerRef(pods[k], &pods[k].Spec.Containers[1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = ref
+	}
+}
+
+// BenchmarkSetReadClearBinding is the lifecycle without its generate (the
+// references generated once, beforehand): a SetRef read three times before
+// its ClearRef, which SetRef caches at once (see pendingSets).
+func BenchmarkSetReadClearBinding(b *testing.B) {
+	m := kuberef.NewRefManager()
+	defer m.Close()
+	ids, pods := lifecyclePods()
+	refs := make([]*v1.ObjectReference, len(ids))
+	for k := range refs {
+		var err error
+		if refs[k], err = kuberef.GenerateContainerRef(pods[k], &pods[k].Spec.Containers[1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		k := i & (len(ids) - 1)
+		m.SetRef(ids[k], refs[k])
 		for g := 0; g < 3; g++ {
 			sink, _ = m.GetRef(ids[k])
 		}
