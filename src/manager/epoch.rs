@@ -587,16 +587,15 @@ mod tests {
     fn every_borrowed_slot_is_free_again_after_its_pin() {
         let _one = MANY_THREADS.lock().unwrap_or_else(|e| e.into_inner());
         let d = domain();
-        let idle = |i: usize| d.slots[i].0.load(Ordering::SeqCst) == IDLE;
         // A borrowed slot is free or pinned, never idle (and one left idle
         // would never be borrowed again: the pins below would wait forever).
-        let left_idle: Vec<usize> = (DEDICATED..DEDICATED + BORROWED)
-            .filter(|&i| idle(i))
-            .collect();
-        assert!(
-            left_idle.is_empty(),
-            "borrowed slots left idle: {left_idle:?}"
-        );
+        let none_idle = || {
+            let idle: Vec<usize> = (DEDICATED..DEDICATED + BORROWED)
+                .filter(|&i| d.slots[i].0.load(Ordering::SeqCst) == IDLE)
+                .collect();
+            assert!(idle.is_empty(), "borrowed slots left idle: {idle:?}");
+        };
+        none_idle();
         // As many pins held at once as there are borrowed slots take them all.
         let locals: Vec<Local> = (0..BORROWED).map(|_| borrower()).collect();
         let guards: Vec<Guard> = locals.iter().map(borrowed_pin).collect();
@@ -605,13 +604,7 @@ mod tests {
         assert_eq!(slots, (DEDICATED..DEDICATED + BORROWED).collect::<Vec<_>>());
         drop(guards);
         // Other threads may borrow them again at once, but never leave one idle.
-        let left_idle: Vec<usize> = (DEDICATED..DEDICATED + BORROWED)
-            .filter(|&i| idle(i))
-            .collect();
-        assert!(
-            left_idle.is_empty(),
-            "borrowed slots left idle: {left_idle:?}"
-        );
+        none_idle();
     }
 
     #[cfg(target_os = "linux")]
