@@ -89,14 +89,22 @@ pub(crate) struct Domain {
 }
 
 #[cfg(not(feature = "shuttle"))]
-static DOMAIN: Domain = Domain {
-    epoch: AtomicU64::new(1),
-    claimed: AtomicUsize::new(0),
-    borrowing: AtomicBool::new(false),
-    slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
-    owners: [const { AtomicU64::new(0) }; DEDICATED],
-    reaped: std::sync::Mutex::new(None),
-};
+impl Domain {
+    /// A domain at epoch 1 with every slot free.
+    const fn new() -> Domain {
+        Domain {
+            epoch: AtomicU64::new(1),
+            claimed: AtomicUsize::new(0),
+            borrowing: AtomicBool::new(false),
+            slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
+            owners: [const { AtomicU64::new(0) }; DEDICATED],
+            reaped: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[cfg(not(feature = "shuttle"))]
+static DOMAIN: Domain = Domain::new();
 
 // One per Shuttle execution (made anew for each).
 #[cfg(feature = "shuttle")]
@@ -706,14 +714,7 @@ mod tests {
     #[test]
     fn threads_that_read_one_after_another_keep_the_slots_to_scan_few() {
         // A domain of its own: the process's has slots other tests claimed.
-        let d = Domain {
-            epoch: AtomicU64::new(1),
-            claimed: AtomicUsize::new(0),
-            borrowing: AtomicBool::new(false),
-            slots: [const { Slot(AtomicU64::new(FREE)) }; DEDICATED + BORROWED],
-            owners: [const { AtomicU64::new(0) }; DEDICATED],
-            reaped: std::sync::Mutex::new(None),
-        };
+        let d = Domain::new();
         // Each claim from REAP_FROM on takes back the slots of the threads
         // that exited before it (one just joined may not have left the
         // kernel yet, and is taken back by a later claim).
