@@ -327,3 +327,104 @@ func TestGetRefTakingAPendingSetMakesNoCgoCall(t *testing.T) {
 		t.Fatalf("GetRef of a pending set in an unchanged manager: %d cgo calls, want 0", least)
 	}
 }
+
+// Equal container IDs of two runtimes share a hash, and so a pending slot
+// and a bucket: each key still gets its own SetRef's pointer back, whether
+// the other's set was pending or cached at once, and whichever is read
+// first.
+func TestEqualIDsOfTwoRuntimesKeepTheirOwnPointers(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	c := m.cacheFor()
+	raw := "shared-id"
+	for i := 0; c.hash(raw)>>60 == 0; i++ { // a key that is not sampled
+		raw = fmt.Sprint("shared-id-", i)
+	}
+	a, b := BuildContainerID("containerd", raw), BuildContainerID("docker", raw)
+	refA, refB := &v1.ObjectReference{Name: "a"}, &v1.ObjectReference{Name: "b"}
+	m.SetRef(a, refA) // pending (new manager: score 0)
+	m.pendingScore.Store(pendingScoreLimit)
+	m.SetRef(b, refB) // cached at once
+	for round := 0; round < 2; round++ {
+		for _, k := range []struct {
+			id  ContainerID
+			ref *v1.ObjectReference
+		}{{a, refA}, {b, refB}} {
+			if got, ok := m.GetRef(k.id); got != k.ref || !ok {
+				t.Fatalf("round %d, %s: GetRef = %+v (%p) %v, want SetRef's %p", round, k.id.Type, got, got, ok, k.ref)
+			}
+		}
+	}
+}
+
+// A set taken out of its slot (here by a SetRef of its key that caches at
+// once) leaves the slot empty, tag included: a GetRef miss of a key of
+// that slot then takes no lock.
+func TestASetTakenFromItsSlotClearsTheTag(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	c := m.cacheFor()
+	id := BuildContainerID("containerd", "retagged")
+	for i := 0; c.hash(id.ID)>>60 == 0; i++ { // a key that is not sampled
+		id = BuildContainerID("containerd", fmt.Sprint("retagged-", i))
+	}
+	m.SetRef(id, &v1.ObjectReference{Name: "older"}) // pending
+	m.pendingScore.Store(pendingScoreLimit)
+	m.SetRef(id, &v1.ObjectReference{Name: "newer"}) // cached at once
+	if s := m.pendingSet(id); s.ref != nil {
+		t.Fatalf("the older set stayed pending: %+v", s)
+	}
+	if tag := m.pend.tags[pendingIndex(c.hash(id.ID))].Load(); tag != 0 {
+		t.Fatalf("empty slot has tag %#x, want 0", tag)
+	}
+}
+
+// A copy that finds its key's set pending with the stamp it copied (a
+// GetRef that loaded the slot's tag before SetRef wrote it) returns SetRef's
+// pointer, caches it as current at the copy's counter value, and counts the
+// set as read.
+func TestACopyOfAPendingSetsStampCachesItCurrentAndCountsItRead(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	id := BuildContainerID("containerd", "copied")
+	mine := &v1.ObjectReference{Name: "mine"}
+	m.SetRef(id, mine) // pending (new manager: score 0)
+	// A change elsewhere, by another writer with its own cache.
+	other := &RefManager{m: m.m, counter: m.counter}
+	other.SetRef(BuildContainerID("containerd", "elsewhere"), &v1.ObjectReference{})
+	seen := m.changes() // newer than the pending set's
+	if got, ok := m.copyRef(m.ptr(), id, nil, seen); got != mine || !ok {
+		t.Fatalf("copyRef = %+v (%p) %v, want SetRef's %p", got, got, ok, mine)
+	}
+	if e := m.cached(id); e == nil || e.ref != mine || e.seen.Load() != seen {
+		t.Fatalf("cached after the copy: %+v, want SetRef's %p seen at %d", e, mine, seen)
+	}
+	if s := m.pendingSet(id); s.ref != nil {
+		t.Fatalf("still pending after the copy: %+v", s)
+	}
+	if score := m.pendingScore.Load(); score != 1 {
+		t.Fatalf("pending score %d after a set was read, want 1", score)
+	}
+}
+
+// A ClearRef whose key has an older reference cached and a newer one
+// pending drops both: neither keeps its pointer reachable.
+func TestClearRefDropsAPendingSetBehindAnOlderEntry(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	id := BuildContainerID("containerd", "two-generations")
+	m.SetRef(id, &v1.ObjectReference{Name: "older"})
+	m.GetRef(id) // cached
+	m.pendingScore.Store(0)
+	m.SetRef(id, &v1.ObjectReference{Name: "newer"}) // pending
+	if s := m.pendingSet(id); s.ref == nil || m.cached(id) == nil {
+		t.Fatalf("setup: pending %+v, cached %+v", s, m.cached(id))
+	}
+	m.ClearRef(id)
+	if s := m.pendingSet(id); s.ref != nil {
+		t.Fatalf("pending set after ClearRef: %+v", s)
+	}
+	if e := m.cached(id); e != nil {
+		t.Fatalf("cache entry after ClearRef: %+v", e)
+	}
+}
