@@ -566,3 +566,58 @@ func TestGetRefAgainstOneWritersProgress(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// A store that checks the manager's size (one after every len(slots)/8)
+// grows the cache to slotsPerRef slots per stored reference.
+func TestACheckingStoreGrowsTheCacheToTheManagersSize(t *testing.T) {
+	const refs = 200 // 800 slots: 1,024, from 256
+	m := NewRefManager()
+	defer m.Close()
+	other := &RefManager{m: m.m, counter: m.counter} // stores without m's cache
+	for i := 0; i < refs; i++ {
+		other.SetRef(BuildContainerID("containerd", fmt.Sprint("sized-", i)), &v1.ObjectReference{})
+	}
+	c := m.cacheFor()
+	m.cacheMu.Lock()
+	c.stores = len(c.slots) / 8 // the next store is the one to check
+	m.cacheMu.Unlock()
+	cacheStore(m, BuildContainerID("containerd", "sized-0"), &v1.ObjectReference{}, 1, false)
+	want := bucketWays << minCacheBits
+	for want < slotsPerRef*refs {
+		want *= 2
+	}
+	if got := len(m.cache.Load().slots); got != want {
+		t.Fatalf("cache of %d slots for %d references, want %d", got, refs, want)
+	}
+}
+
+// forget drops its entry from whichever slot of its bucket holds it, the
+// last included.
+func TestForgetDropsAnEntryFromAnySlotOfItsBucket(t *testing.T) {
+	m := NewRefManager()
+	defer m.Close()
+	c := m.cacheFor()
+	var ids []ContainerID
+	for i := 0; len(ids) < bucketWays; i++ { // a bucket's worth of keys
+		id := BuildContainerID("containerd", fmt.Sprint("bucket-", i))
+		if c.bucket(c.hash(id.ID)) == c.bucket(c.hash("bucket-0")) {
+			ids = append(ids, id)
+		}
+	}
+	for i, id := range ids {
+		cacheStore(m, id, &v1.ObjectReference{}, uint64(i+1), false)
+	}
+	if m.cache.Load() != c {
+		t.Fatal("setup: a bucket's worth of entries grew the cache")
+	}
+	for _, id := range ids {
+		e := m.cached(id)
+		if e == nil {
+			t.Fatalf("%s: not cached", id.ID)
+		}
+		m.forget(e)
+		if e := m.cached(id); e != nil {
+			t.Fatalf("%s: cached after forget: %+v", id.ID, e)
+		}
+	}
+}
