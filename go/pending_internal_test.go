@@ -174,23 +174,37 @@ func TestSetRefFollowsWhatBecomesOfPendingSets(t *testing.T) {
 	}
 }
 
+// unsampledID returns a container ID named after name whose sets SetRef
+// caches at once while the score leans to "read" (see cachesSets).
+func unsampledID(m *RefManager, typ, name string) ContainerID {
+	c := m.cacheFor()
+	id := BuildContainerID(typ, name)
+	for i := 0; c.hash(id.ID)>>60 == 0; i++ {
+		id = BuildContainerID(typ, fmt.Sprint(name, "-", i))
+	}
+	return id
+}
+
 // A SetRef that caches at once drops the older pending set of its key, which
 // would otherwise replace the newer entry when a GetRef after a change
-// elsewhere takes it.
+// elsewhere takes it, and empties its slot, tag included (a GetRef miss of
+// a key of that slot then takes no lock).
 func TestSetRefCachingAtOnceDropsAnOlderPendingSet(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
-	c := m.cacheFor()
-	id := BuildContainerID("containerd", "twice")
-	for i := 0; c.hash(id.ID)>>60 == 0; i++ { // a key that is not sampled
-		id = BuildContainerID("containerd", fmt.Sprint("twice-", i))
-	}
+	id := unsampledID(m, "containerd", "twice")
 	m.SetRef(id, &v1.ObjectReference{Name: "older"}) // pending
 	m.pendingScore.Store(pendingScoreLimit)
 	newer := &v1.ObjectReference{Name: "newer"}
 	m.SetRef(id, newer) // cached at once
 	if e := m.cached(id); e == nil || e.ref != newer {
 		t.Fatalf("SetRef did not cache at once: %+v", e)
+	}
+	if s := m.pendingSet(id); s.ref != nil {
+		t.Fatalf("the older set stayed pending: %+v", s)
+	}
+	if tag := m.pend.tags[pendingIndex(m.cacheFor().hash(id.ID))].Load(); tag != 0 {
+		t.Fatalf("empty slot has tag %#x, want 0", tag)
 	}
 	m.SetRef(BuildContainerID("containerd", "elsewhere"), &v1.ObjectReference{})
 	if got, ok := m.GetRef(id); got != newer || !ok {
@@ -335,12 +349,8 @@ func TestGetRefTakingAPendingSetMakesNoCgoCall(t *testing.T) {
 func TestEqualIDsOfTwoRuntimesKeepTheirOwnPointers(t *testing.T) {
 	m := NewRefManager()
 	defer m.Close()
-	c := m.cacheFor()
-	raw := "shared-id"
-	for i := 0; c.hash(raw)>>60 == 0; i++ { // a key that is not sampled
-		raw = fmt.Sprint("shared-id-", i)
-	}
-	a, b := BuildContainerID("containerd", raw), BuildContainerID("docker", raw)
+	a := unsampledID(m, "containerd", "shared-id")
+	b := BuildContainerID("docker", a.ID)
 	refA, refB := &v1.ObjectReference{Name: "a"}, &v1.ObjectReference{Name: "b"}
 	m.SetRef(a, refA) // pending (new manager: score 0)
 	m.pendingScore.Store(pendingScoreLimit)
@@ -354,28 +364,6 @@ func TestEqualIDsOfTwoRuntimesKeepTheirOwnPointers(t *testing.T) {
 				t.Fatalf("round %d, %s: GetRef = %+v (%p) %v, want SetRef's %p", round, k.id.Type, got, got, ok, k.ref)
 			}
 		}
-	}
-}
-
-// A set taken out of its slot (here by a SetRef of its key that caches at
-// once) leaves the slot empty, tag included: a GetRef miss of a key of
-// that slot then takes no lock.
-func TestASetTakenFromItsSlotClearsTheTag(t *testing.T) {
-	m := NewRefManager()
-	defer m.Close()
-	c := m.cacheFor()
-	id := BuildContainerID("containerd", "retagged")
-	for i := 0; c.hash(id.ID)>>60 == 0; i++ { // a key that is not sampled
-		id = BuildContainerID("containerd", fmt.Sprint("retagged-", i))
-	}
-	m.SetRef(id, &v1.ObjectReference{Name: "older"}) // pending
-	m.pendingScore.Store(pendingScoreLimit)
-	m.SetRef(id, &v1.ObjectReference{Name: "newer"}) // cached at once
-	if s := m.pendingSet(id); s.ref != nil {
-		t.Fatalf("the older set stayed pending: %+v", s)
-	}
-	if tag := m.pend.tags[pendingIndex(c.hash(id.ID))].Load(); tag != 0 {
-		t.Fatalf("empty slot has tag %#x, want 0", tag)
 	}
 }
 
