@@ -206,6 +206,42 @@ mod tests {
         assert!(after + 6 <= full.bytes && after >= s.bytes);
     }
 
+    #[test]
+    fn overwriting_a_reference_leaves_bytes_unchanged() {
+        // `bytes` counts the stored references: replacing one with one of
+        // the same size changes nothing, whatever the number of overwrites.
+        let m = RefManager::new();
+        let r = ObjectReference {
+            name: b"n".to_vec(),
+            ..Default::default()
+        };
+        let id = ContainerIdRef::new(b"t", b"x");
+        m.set(id, r.as_ref()).unwrap();
+        let once = m.stats().bytes;
+        for _ in 0..100 {
+            m.set(id, r.as_ref()).unwrap();
+        }
+        let s = m.stats();
+        assert_eq!((s.sets, s.count, s.bytes), (101, 1, once));
+    }
+
+    #[test]
+    fn bytes_include_sixteen_per_table_slot() {
+        // With every reference removed, what remains is the tables: at
+        // least one 16-byte slot for each reference they held at once.
+        let m = RefManager::new();
+        let r = ObjectReference::default();
+        for i in 0..1000u32 {
+            m.set(ContainerIdRef::new(b"t", &i.to_le_bytes()), r.as_ref())
+                .unwrap();
+        }
+        assert!(m.stats().bytes >= 1000 * 16);
+        assert_eq!(m.retain([]), 1000);
+        let s = m.stats();
+        assert_eq!(s.count, 0);
+        assert!(s.bytes >= 1000 * 16, "{} bytes", s.bytes);
+    }
+
     /// A writer sets a new key and clears it, again and again: the manager
     /// holds 0 or 1 reference at every moment, and `len` and `count` never
     /// say more. Summed shard by shard they could (2 or 3: a set counted in
