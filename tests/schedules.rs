@@ -306,3 +306,42 @@ fn bulk_removal() {
     assert!((1..=2).contains(&removed));
     assert_eq!(m.len(), KEYS - 1);
 }
+
+/// A replacing load against a writer that sets every key again once the
+/// load has begun removing (the marks are taken before any removal): each
+/// key it set is one stored after the marks, so the load keeps it, even if
+/// the load's scan of that key's shard chose the key's earlier reference.
+#[test]
+fn replacing_load_keeps_what_is_set_after_it_began() {
+    let path = std::env::temp_dir().join(format!("kuberef-schedules-{}", std::process::id()));
+    let p = path.clone();
+    shuttle::check_random(move || replacing_load(&p), iterations());
+    let _ = std::fs::remove_file(&path);
+}
+
+fn replacing_load(path: &std::path::Path) {
+    // An empty file, written once per test run.
+    if !path.exists() {
+        RefManager::new().save(path).unwrap();
+    }
+    let m = Arc::new(RefManager::new());
+    for k in 0..KEYS {
+        m.set(key(&id(k)), reference(k, 1).as_ref()).unwrap();
+    }
+    let writer = {
+        let m = m.clone();
+        thread::spawn(move || {
+            while m.len() == KEYS {
+                thread::yield_now();
+            }
+            for k in 0..KEYS {
+                m.set(key(&id(k)), reference(k, 2).as_ref()).unwrap();
+            }
+        })
+    };
+    assert_eq!(m.load(path, kuberef::LoadMode::Replace).unwrap(), 0);
+    writer.join().unwrap();
+    for k in 0..KEYS {
+        assert_eq!(m.get(key(&id(k))), Some(reference(k, 2)), "key {k}");
+    }
+}
