@@ -69,7 +69,26 @@ static void test_for_each(void) {
   kuberef_manager_free(m);
 }
 
+/* Any non-zero return stops the enumeration, negative ones included. */
+static int stop_with_minus_one(void *ctx, const kuberef_container_id *id,
+                               const kuberef_object_reference *r) {
+  (void)id;
+  (void)r;
+  ++*(size_t *)ctx;
+  return -1;
+}
+
+static void test_negative_return_stops(void) {
+  kuberef_manager *m = kuberef_manager_new();
+  size_t calls = 0, visited = 999;
+  fill(m, 100, 10);
+  CHECK_STATUS(kuberef_for_each(m, stop_with_minus_one, &calls, &visited), KUBEREF_OK);
+  CHECK(calls == 1 && visited == 1);
+  kuberef_manager_free(m);
+}
+
 int main(void) {
   test_for_each();
+  test_negative_return_stops();
   return check_finish("test_enumerate");
 }
